@@ -1,0 +1,127 @@
+"""An ordered, O(1)-lookup collection with Twilio page-token paging.
+
+Every resource list in the fake (trunks, origination URLs, associations) is one of these. Items are
+kept in creation order. Each item gets a sequence number when it is added; a page token names an
+item by SID (``PA<sid>`` / ``PB<sid>``) and resolves to that item's sequence number, which is kept
+even after the item is deleted, so a walk never repeats or skips an item that existed throughout it.
+
+Costs: ``get``/``add``/``remove`` O(1) amortised; a page O(log n + page size) (dead slots left by
+deletes are compacted away once they outnumber the live items).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from typing import Any, Dict, Iterator, List, Optional, Tuple
+
+from . import errors
+
+Record = Dict[str, Any]
+
+
+class Collection:
+    __slots__ = ("_anchor", "_dead", "_live", "_next", "_seqs", "_sid_at")
+
+    def __init__(self) -> None:
+        self._seqs: List[int] = []  # ascending; may hold dead seqs until compaction
+        self._sid_at: Dict[int, str] = {}  # live seq -> sid
+        self._live: Dict[str, Tuple[int, Record]] = {}  # live sid -> (seq, record)
+        self._anchor: Dict[str, int] = {}  # sid -> first seq, for items removed or re-added
+        self._next = 0
+        self._dead = 0
+
+    def __len__(self) -> int:
+        return len(self._live)
+
+    def __contains__(self, sid: object) -> bool:
+        return sid in self._live
+
+    def __iter__(self) -> Iterator[Record]:
+        live = self._sid_at
+        items = self._live
+        for seq in self._seqs:
+            sid = live.get(seq)
+            if sid is not None:
+                yield items[sid][1]
+
+    def get(self, sid: str) -> Optional[Record]:
+        found = self._live.get(sid)
+        return None if found is None else found[1]
+
+    def add(self, sid: str, record: Record) -> None:
+        if sid in self._live:
+            raise KeyError(f"{sid} is already in the collection")
+        seq = self._next
+        self._next = seq + 1
+        self._seqs.append(seq)
+        self._sid_at[seq] = sid
+        self._live[sid] = (seq, record)
+
+    def remove(self, sid: str) -> Record:
+        seq, record = self._live.pop(sid)
+        del self._sid_at[seq]
+        self._anchor.setdefault(sid, seq)
+        self._dead += 1
+        if self._dead > 64 and self._dead > len(self._live):
+            self._seqs = [s for s in self._seqs if s in self._sid_at]
+            self._dead = 0
+        return record
+
+    def clear(self) -> None:
+        self.__init__()  # type: ignore[misc]
+
+    def _resolve(self, token: str) -> Tuple[bool, int]:
+        """``(forward, anchor_seq)`` for a token this collection issued, else 21481."""
+        if len(token) < 3 or token[:2] not in ("PA", "PB"):
+            raise errors.invalid_page_token()
+        sid = token[2:]
+        seq = self._anchor.get(sid)
+        if seq is None:
+            live = self._live.get(sid)
+            if live is None:
+                raise errors.invalid_page_token()
+            seq = live[0]
+        return token[1] == "A", seq
+
+    def page(self, size: int, token: Optional[str]) -> Tuple[List[Record], bool, bool]:
+        """One page: ``(records, has_previous, has_next)``.
+
+        Without a token the page starts at the oldest item. ``PA<sid>`` serves the items after
+        ``sid``; ``PB<sid>`` the ``size`` items before it.
+        """
+        seqs = self._seqs
+        live = self._sid_at
+        out: List[int] = []
+        if token is None:
+            i = 0
+            forward = True
+        else:
+            forward, anchor = self._resolve(token)
+            i = bisect_right(seqs, anchor) if forward else bisect_left(seqs, anchor) - 1
+        if forward:
+            n = len(seqs)
+            while i < n and len(out) < size:
+                if seqs[i] in live:
+                    out.append(seqs[i])
+                i += 1
+        else:
+            while i >= 0 and len(out) < size:
+                if seqs[i] in live:
+                    out.append(seqs[i])
+                i -= 1
+            out.reverse()
+        if not out:
+            return [], False, False
+        items = self._live
+        records = [items[live[s]][1] for s in out]
+        return records, self._any_live(out[0], -1), self._any_live(out[-1], 1)
+
+    def _any_live(self, seq: int, step: int) -> bool:
+        seqs = self._seqs
+        live = self._sid_at
+        i = bisect_left(seqs, seq) + step
+        while 0 <= i < len(seqs):
+            if seqs[i] in live:
+                return True
+            i += step
+        return False

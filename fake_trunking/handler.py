@@ -1,0 +1,233 @@
+"""The transport-neutral request handler: ``Request`` in, ``Response`` out.
+
+Every adapter (the ``responses`` callback, the HTTP server, cassette replay/verify) builds a
+``Request`` and calls ``Handler.handle``. Nothing here knows about sockets or ``requests``; nothing
+resource-specific lives here either (see ``resources/``).
+
+Order of checks: authentication (401), route (404), method (405), parent and target existence
+(404), parameters (400), then the resource's own rules. A request that fails changes nothing.
+Any exception that is not a ``TwilioError`` is a bug in the fake and becomes a 500/20500 body.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import json
+import logging
+import random
+import re
+from dataclasses import dataclass, field
+from typing import Any, Dict, Mapping, Optional, Tuple
+from urllib.parse import parse_qsl, quote
+
+from . import errors
+from .params import Param, parse_form
+from .resources import BY_SEGMENT, TRUNK, Context, Resource
+from .store import Store
+
+log = logging.getLogger("fake_trunking")
+
+DEFAULT_BASE_URL = "https://trunking.twilio.com"
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 1000
+
+# the list query parameters every collection accepts (spec: ListTrunk & co.)
+PAGE_SIZE = Param("PageSize", "page_size", type="integer", minimum=1)
+PAGE = Param("Page", "page", type="integer", minimum=0)
+PAGE_TOKEN = Param("PageToken", "page_token")
+LIST_PARAMS = (PAGE_SIZE, PAGE, PAGE_TOKEN)
+
+_ACCOUNT_SID = re.compile(r"AC[0-9a-fA-F]{32}\Z")
+
+ApiKeys = Mapping[str, Tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class Request:
+    """One HTTP request, as any transport sees it. ``headers`` keys are lower-case."""
+
+    method: str
+    path: str
+    query: str = ""
+    body: bytes = b""
+    headers: Mapping[str, str] = field(default_factory=dict)
+    base_url: str = DEFAULT_BASE_URL
+
+    def form(self) -> Dict[str, str]:
+        """The form body (first value of a repeated key wins); 400 when it is not UTF-8."""
+        if not self.body:
+            return {}
+        ctype = self.headers.get("content-type", "")
+        if ctype and not ctype.lower().startswith("application/x-www-form-urlencoded"):
+            return {}
+        try:
+            text = self.body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise errors.bad_request("Invalid request body: not UTF-8") from None
+        return _first_values(text)
+
+    def params(self) -> Dict[str, str]:
+        return _first_values(self.query)
+
+
+def _first_values(text: str) -> Dict[str, str]:
+    out: Dict[str, str] = {}
+    for key, value in parse_qsl(text, keep_blank_values=True):
+        out.setdefault(key, value)
+    return out
+
+
+@dataclass
+class Response:
+    status: int
+    headers: Dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
+
+
+class Authenticator:
+    """Basic auth -> account SID (DECISIONS.md "Accounts and auth")."""
+
+    def __init__(
+        self, credentials: Optional[Mapping[str, str]] = None, api_keys: Optional[ApiKeys] = None
+    ) -> None:
+        self.credentials = dict(credentials) if credentials is not None else None
+        self.api_keys = dict(api_keys or {})
+
+    def account_for(self, authorization: Optional[str]) -> str:
+        if not authorization or authorization[:6].lower() != "basic ":
+            raise errors.unauthenticated()
+        try:
+            decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            raise errors.unauthenticated() from None
+        user, sep, secret = decoded.partition(":")
+        if not sep:
+            raise errors.unauthenticated()
+        if _ACCOUNT_SID.match(user):
+            if self.credentials is None:
+                return user
+            expected = self.credentials.get(user)
+            if expected is not None and hmac.compare_digest(expected, secret):
+                return user
+        elif user in self.api_keys:
+            account, key_secret = self.api_keys[user]
+            if hmac.compare_digest(key_secret, secret):
+                return account
+        raise errors.unauthenticated()
+
+
+class Handler:
+    def __init__(self, store: Store, auth: Authenticator) -> None:
+        self.store = store
+        self.auth = auth
+        seed = store.seed
+        self._request_ids = random.Random(seed ^ 0x5EED) if seed is not None else random.Random()
+
+    def handle(self, request: Request) -> Response:
+        try:
+            status, payload = self._dispatch(request)
+        except errors.TwilioError as exc:
+            status, payload = exc.status, exc.body()
+        except Exception as exc:  # a bug in the fake: report it as data, never raise
+            log.exception("fake_trunking: internal error on %s %s", request.method, request.path)
+            error = errors.internal(exc)
+            status, payload = error.status, error.body()
+        return self.respond(status, payload)
+
+    def respond(self, status: int, payload: Any) -> Response:
+        headers = {"Twilio-Request-Id": f"RQ{self._request_ids.getrandbits(128):032x}"}
+        if status == 204:
+            return Response(status, headers, b"")
+        headers["Content-Type"] = "application/json"
+        return Response(status, headers, json.dumps(payload).encode("utf-8"))
+
+    # -- routing -------------------------------------------------------------------------
+    @staticmethod
+    def route(path: str) -> Tuple[Resource, Optional[str], Optional[str], bool]:
+        """``(resource, trunk sid or None, item sid or None, is_collection)`` or 404."""
+        parts = path.split("/")
+        n = len(parts)
+        if n >= 3 and parts[0] == "" and parts[1] == "v1" and parts[2] == "Trunks":
+            if n == 3:
+                return TRUNK, None, None, True
+            trunk_sid = parts[3]
+            if TRUNK.valid_sid(trunk_sid):
+                if n == 4:
+                    return TRUNK, None, trunk_sid, False
+                sub = BY_SEGMENT.get(parts[4])
+                if sub is not None:
+                    if n == 5:
+                        return sub, trunk_sid, None, sub.key is not None
+                    if n == 6 and sub.key is not None and sub.valid_sid(parts[5]):
+                        return sub, trunk_sid, parts[5], False
+        raise errors.not_found(path)
+
+    def _dispatch(self, request: Request) -> Tuple[int, Any]:
+        account_sid = self.auth.account_for(request.headers.get("authorization"))
+        resource, parent, sid, is_collection = self.route(request.path)
+        method = request.method.upper()
+        allowed = resource.list_methods if is_collection else resource.instance_methods
+        if method not in allowed:
+            raise errors.method_not_allowed()
+        form = request.form() if method == "POST" else {}
+        store = self.store
+        with store.lock:
+            ctx = Context(store, store.account(account_sid), request.base_url, request.path)
+            if is_collection:
+                if method == "GET":
+                    return 200, self.list_page(ctx, resource, parent, request.params())
+                resource.collection(ctx, parent)  # 404 for a missing trunk before a 400
+                values = parse_form(resource.create_params(), form, resource.required_on_create)
+                return 201, resource.render(ctx, resource.create(ctx, parent, values))
+            record = resource.get(ctx, parent, sid)
+            if method == "GET":
+                return 200, resource.render(ctx, record)
+            if method == "POST":
+                values = parse_form(resource.update_params(), form)
+                return 200, resource.render(ctx, resource.update(ctx, parent, sid, values))
+            assert sid is not None
+            resource.delete(ctx, parent, sid)
+            return 204, None
+
+    def list_page(
+        self, ctx: Context, resource: Resource, parent: Optional[str], query: Dict[str, str]
+    ) -> Dict[str, Any]:
+        items = resource.collection(ctx, parent)
+        raw_size = query.get("PageSize")
+        size = (
+            DEFAULT_PAGE_SIZE if raw_size is None else min(PAGE_SIZE.parse(raw_size), MAX_PAGE_SIZE)
+        )
+        raw_page = query.get("Page")
+        page = 0 if raw_page is None else PAGE.parse(raw_page)
+        token = query.get("PageToken") or None
+        if page > 0 and token is None:
+            raise errors.page_token_required()
+        records, has_previous, has_next = items.page(size, token)
+        base = f"{ctx.base_url}{ctx.path}?PageSize={size}&Page="
+        url = f"{base}{page}"
+        if token is not None:
+            url += "&PageToken=" + quote(token, safe="")
+        assert resource.key is not None
+        return {
+            resource.key: [resource.render(ctx, r) for r in records],
+            "meta": {
+                "page": page,
+                "page_size": size,
+                "first_page_url": f"{base}0",
+                "previous_page_url": (
+                    f"{base}{max(page - 1, 0)}&PageToken=PB{records[0]['sid']}"
+                    if has_previous
+                    else None
+                ),
+                "url": url,
+                "next_page_url": (
+                    f"{base}{page + 1}&PageToken=PA{records[-1]['sid']}" if has_next else None
+                ),
+                "key": resource.key,
+            },
+        }

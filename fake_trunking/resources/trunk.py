@@ -1,0 +1,231 @@
+"""Trunks: ``/v1/Trunks`` and ``/v1/Trunks/{Sid}``.
+
+Rules (DECISIONS.md "Trunks"): all parameters optional on create and update; FriendlyName at most
+64 characters (``FriendlyName=`` stores ""); DomainName letters/digits/``-`` labels ending in
+``pstn.twilio.com`` (21245), unique across every account (21248), freed when its trunk is deleted;
+DisasterRecoveryUrl an absolute http(s) URL; at most ``max_trunks_per_account`` trunks (21244).
+``recording`` mirrors the Recording sub-resource; ``auth_type``/``auth_type_set`` follow the
+trunk's credential-list and IP-ACL associations. Deleting a trunk cascades to its sub-resources.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, ClassVar, Dict, List, Optional, Tuple
+
+from .. import errors
+from ..collection import Collection, Record
+from ..params import Param, parse_form
+from ..store import Account, Store
+from .base import Context, Resource, existing_trunk, trunk_url
+
+TRANSFER_MODES = ("disable-all", "enable-all", "sip-only")
+TRANSFER_CALLER_IDS = ("from-transferee", "from-transferor")
+HTTP_METHODS = ("GET", "POST")
+
+_DOMAIN = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+pstn\.twilio\.com\Z")
+
+
+def check_domain(value: str) -> None:
+    if len(value) > 253 or not _DOMAIN.match(value):
+        raise errors.trunk_validation(
+            "DomainName must be labels of letters, digits and '-' ending in pstn.twilio.com"
+        )
+
+
+# (sub-collection link key, path segment), in the order Twilio lists them
+LINKS = (
+    ("origination_urls", "OriginationUrls"),
+    ("credential_lists", "CredentialLists"),
+    ("ip_access_control_lists", "IpAccessControlLists"),
+    ("phone_numbers", "PhoneNumbers"),
+)
+
+DEFAULTS: Dict[str, Any] = {
+    "friendly_name": None,
+    "domain_name": None,
+    "disaster_recovery_url": None,
+    "disaster_recovery_method": None,
+    "secure": False,
+    "cnam_lookup_enabled": False,
+    "transfer_mode": "disable-all",
+    "transfer_caller_id": "from-transferee",
+    "symmetric_rtp_enabled": False,
+}
+
+DEFAULT_RECORDING = {"mode": "do-not-record", "trim": "do-not-trim"}
+
+
+class Trunk(Resource):
+    name = "Trunk"
+    schema = "trunking.v1.trunk"
+    segment = "Trunks"
+    key = "trunks"
+    prefix = "TK"
+    nested = False
+    list_methods = frozenset({"GET", "POST"})
+    instance_methods = frozenset({"GET", "POST", "DELETE"})
+    params = (
+        Param("FriendlyName", "friendly_name", max_length=64),
+        Param("DomainName", "domain_name", empty_is_null=True, check=check_domain),
+        Param("DisasterRecoveryUrl", "disaster_recovery_url", format="uri", empty_is_null=True),
+        Param(
+            "DisasterRecoveryMethod",
+            "disaster_recovery_method",
+            format="http-method",
+            enum=HTTP_METHODS,
+            empty_is_null=True,
+        ),
+        Param("TransferMode", "transfer_mode", enum=TRANSFER_MODES),
+        Param("Secure", "secure", type="boolean"),
+        Param("CnamLookupEnabled", "cnam_lookup_enabled", type="boolean"),
+        Param("TransferCallerId", "transfer_caller_id", enum=TRANSFER_CALLER_IDS),
+    )
+    fields = (
+        "account_sid", "domain_name", "disaster_recovery_method", "disaster_recovery_url",
+        "friendly_name", "secure", "recording", "transfer_mode", "transfer_caller_id",
+        "cnam_lookup_enabled", "auth_type", "symmetric_rtp_enabled", "auth_type_set",
+        "date_created", "date_updated", "sid", "url", "links",
+    )  # fmt: skip
+
+    # the sub-resources a trunk owns; set by resources/__init__ (cascade on delete)
+    children: ClassVar[Tuple[Resource, ...]] = ()
+
+    def collection(self, ctx: Context, parent: Optional[str]) -> Collection:
+        return ctx.account.trunks
+
+    def create(self, ctx: Context, parent: Optional[str], values: Dict[str, Any]) -> Record:
+        store, account = ctx.store, ctx.account
+        limit = store.max_trunks_per_account
+        if limit is not None and len(account.trunks) >= limit:
+            raise errors.too_many_trunks()
+        domain = values.get("domain_name")
+        if domain is not None and domain.lower() in store.domains:
+            raise errors.domain_taken()
+        sid = store.mint_sid("TK", account.trunks.__contains__)
+        now = store.now()
+        record: Record = dict(DEFAULTS)
+        record.update(values)
+        record["recording"] = dict(DEFAULT_RECORDING)
+        record["sid"] = sid
+        record["account_sid"] = account.sid
+        record["date_created"] = record["date_updated"] = now
+        account.trunks.add(sid, record)
+        if domain is not None:
+            store.domains[domain.lower()] = (account.sid, sid)
+        return record
+
+    def update(
+        self, ctx: Context, parent: Optional[str], sid: Optional[str], values: Dict[str, Any]
+    ) -> Record:
+        store = ctx.store
+        record = existing_trunk(ctx, sid)
+        old = record["domain_name"]
+        if "domain_name" in values:
+            new = values["domain_name"]
+            if (
+                new is not None
+                and new.lower() != (old or "").lower()
+                and new.lower() in store.domains
+            ):
+                raise errors.domain_taken()
+            if old is not None:
+                store.domains.pop(old.lower(), None)
+            if new is not None:
+                store.domains[new.lower()] = (ctx.account.sid, record["sid"])
+        record.update(values)
+        record["date_updated"] = store.now()
+        return record
+
+    def delete(self, ctx: Context, parent: Optional[str], sid: str) -> None:
+        record = existing_trunk(ctx, sid)
+        for child in self.children:
+            child.on_trunk_deleted(ctx, sid)
+        if record["domain_name"] is not None:
+            ctx.store.domains.pop(record["domain_name"].lower(), None)
+        ctx.account.trunks.remove(sid)
+
+    def render(self, ctx: Context, record: Record) -> Dict[str, Any]:
+        sid = record["sid"]
+        auth = auth_types(ctx.account, sid)
+        url = trunk_url(ctx.base_url, sid)
+        return {
+            "account_sid": record["account_sid"],
+            "domain_name": record["domain_name"],
+            "disaster_recovery_method": record["disaster_recovery_method"],
+            "disaster_recovery_url": record["disaster_recovery_url"],
+            "friendly_name": record["friendly_name"],
+            "secure": record["secure"],
+            "recording": dict(record["recording"]),
+            "transfer_mode": record["transfer_mode"],
+            "transfer_caller_id": record["transfer_caller_id"],
+            "cnam_lookup_enabled": record["cnam_lookup_enabled"],
+            "auth_type": ",".join(auth),
+            "symmetric_rtp_enabled": record["symmetric_rtp_enabled"],
+            "auth_type_set": auth,
+            "date_created": record["date_created"],
+            "date_updated": record["date_updated"],
+            "sid": sid,
+            "url": url,
+            "links": {key: f"{url}/{segment}" for key, segment in LINKS},
+        }
+
+
+def auth_types(account: Account, trunk_sid: str) -> List[str]:
+    """``CREDENTIAL_LIST`` then ``IP_ACL``, each while a list of that kind is associated."""
+    out: List[str] = []
+    for key, label in (
+        ("credential_lists", "CREDENTIAL_LIST"),
+        ("ip_access_control_lists", "IP_ACL"),
+    ):
+        lists = account.child(trunk_sid, key)
+        if lists is not None and len(lists):
+            out.append(label)
+    return out
+
+
+TRUNK = Trunk()
+
+
+def wire_form(fields: Dict[str, Any]) -> Dict[str, str]:
+    """``{field: python value}`` -> ``{WireName: str}`` for Trunk parameters (Python API input)."""
+    by_field = {p.field: p for p in Trunk.params}
+    form: Dict[str, str] = {}
+    for name, value in fields.items():
+        p = by_field.get(name)
+        if p is None:
+            raise TypeError(f"unknown trunk field {name!r}; expected one of {sorted(by_field)}")
+        form[p.name] = ("true" if value else "false") if isinstance(value, bool) else str(value)
+    return form
+
+
+def seed_trunks(store: Store, account_sid: str, count: int, fields: Dict[str, Any]) -> List[str]:
+    """Create ``count`` trunks directly in the store (no HTTP) and return their SIDs.
+
+    ``fields`` are trunk fields by their response names (``friendly_name=...``), validated by the
+    same rules as the API. Friendly and domain names come from Faker unless given.
+    """
+    if count < 0:
+        raise ValueError("count must be >= 0")
+    values = parse_form(Trunk.params, wire_form(fields))
+    if count > 1 and values.get("domain_name"):
+        raise ValueError("domain_name must be unique, so it can be given only with count=1")
+    with store.lock:
+        account = store.account(account_sid)
+        limit = store.max_trunks_per_account
+        if limit is not None and len(account.trunks) + count > limit:
+            raise errors.too_many_trunks()
+        ctx = Context(store, account, "", "/v1/Trunks")
+        faker = store.faker
+        sids: List[str] = []
+        for _ in range(count):
+            item = dict(values)
+            if "friendly_name" not in item:
+                item["friendly_name"] = faker.trunk_friendly_name()
+            if "domain_name" not in item:
+                domain = faker.trunk_domain_name()
+                while domain.lower() in store.domains:
+                    domain = faker.trunk_domain_name()
+                item["domain_name"] = domain
+            sids.append(TRUNK.create(ctx, None, item)["sid"])
+        return sids

@@ -1,0 +1,208 @@
+"""``FakeTrunkingService``: the fake's public face, and its ``responses`` adapter.
+
+While started, every ``requests`` call to ``https://trunking.twilio.com`` (and the edge/region forms
+``trunking[.<edge>][.<region>].twilio.com``) is answered by the fake through its own private
+``responses.RequestsMock``. Any other host is refused with ``requests.exceptions.ConnectionError``
+naming the URL, unless another ``responses`` mock was already active when the fake started: then
+other hosts go to that mock. A ``responses`` mock started *after* the fake (``@responses.activate``
+inside the fixture) answers its own URLs and hands Trunking URLs it does not mock to the fake.
+Stop mocks in the reverse order of starting them (as with any ``mock.patch``).
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import threading
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple
+from urllib.parse import urlsplit
+
+from . import _adapter
+from .handler import ApiKeys, Authenticator, Handler, Request, Response
+from .resources.association import seed_list, seed_phone_number
+from .resources.trunk import seed_trunks
+from .store import Clock, Store
+
+if TYPE_CHECKING:
+    from twilio.rest import Client
+
+DEFAULT_AUTH_TOKEN = "fake-trunking-auth-token"
+
+HOST_RE = re.compile(
+    r"https?://trunking(?:\.[A-Za-z0-9-]+){0,2}\.twilio\.com(?::[0-9]+)?(?:[/?#]|\Z)",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request the fake served, as the handler saw it."""
+
+    request: Request
+    response: Response
+    duration: float  # seconds spent in the fake
+
+    @property
+    def method(self) -> str:
+        return self.request.method
+
+    @property
+    def path(self) -> str:
+        return self.request.path
+
+    @property
+    def url(self) -> str:
+        query = f"?{self.request.query}" if self.request.query else ""
+        return f"{self.request.base_url}{self.request.path}{query}"
+
+    @property
+    def params(self) -> Dict[str, str]:
+        """The query parameters of a GET, or the form parameters of a POST."""
+        return self.request.form() if self.request.method == "POST" else self.request.params()
+
+    @property
+    def status(self) -> int:
+        return self.response.status
+
+    @property
+    def body(self) -> Any:
+        """The parsed JSON body of the response (None for a 204)."""
+        return self.response.json()
+
+
+class FakeTrunkingService:
+    """An in-memory, thread-safe, stateful fake of Twilio Elastic SIP Trunking v1.
+
+    >>> with FakeTrunkingService(seed=1) as fake:
+    ...     trunk = fake.client().trunking.v1.trunks.create(friendly_name="edge")
+    """
+
+    def __init__(
+        self,
+        *,
+        seed: Optional[int] = None,
+        clock: Optional[Clock] = None,
+        credentials: Optional[Mapping[str, str]] = None,
+        api_keys: Optional[ApiKeys] = None,
+        max_trunks_per_account: Optional[int] = 100,
+    ) -> None:
+        self.seed = seed
+        self.credentials = dict(credentials) if credentials is not None else None
+        self.api_keys: Dict[str, Tuple[str, str]] = dict(api_keys or {})
+        self.store = Store(seed=seed, clock=clock, max_trunks_per_account=max_trunks_per_account)
+        self.handler = Handler(self.store, Authenticator(self.credentials, self.api_keys))
+        if self.credentials:
+            self.default_account_sid = next(iter(self.credentials))
+        else:
+            rng = random.Random(f"account:{seed}") if seed is not None else random.Random()
+            self.default_account_sid = f"AC{rng.getrandbits(128):032x}"
+        self._mock: Optional[Any] = None
+        self._lock = threading.Lock()
+        self.calls: List[Call] = []  # every request served, oldest first
+
+    # -- lifecycle -----------------------------------------------------------------------
+    def start(self) -> FakeTrunkingService:
+        with self._lock:
+            if self._mock is None:
+                self._mock = _adapter.start(self)
+        return self
+
+    def stop(self) -> None:
+        with self._lock:
+            if self._mock is not None:
+                _adapter.stop(self, self._mock)
+                self._mock = None
+
+    @property
+    def active(self) -> bool:
+        return self._mock is not None
+
+    def __enter__(self) -> FakeTrunkingService:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def reset(self) -> None:
+        """Clear all state (every account, trunk, sub-resource and registry object) and calls."""
+        self.store.reset()
+        self.calls.clear()
+
+    # -- the one entry point every adapter uses --------------------------------------------
+    def handle(self, request: Request) -> Response:
+        """Answer one request and log it in ``calls``. Every adapter goes through here."""
+        started = time.perf_counter()
+        response = self.handler.handle(request)
+        self.calls.append(Call(request, response, time.perf_counter() - started))
+        return response
+
+    def handle_url(
+        self,
+        method: str,
+        url: str,
+        body: bytes = b"",
+        headers: Optional[Mapping[str, str]] = None,
+    ) -> Response:
+        """Answer ``method url`` (absolute) with ``headers`` (any case) and a form ``body``."""
+        parts = urlsplit(url)
+        lowered = {k.lower(): v for k, v in (headers or {}).items()}
+        return self.handle(
+            Request(
+                method=method.upper(),
+                path=parts.path,
+                query=parts.query,
+                body=body,
+                headers=lowered,
+                base_url=f"{parts.scheme}://{parts.netloc}",
+            )
+        )
+
+    # -- clients -------------------------------------------------------------------------
+    def auth_token(self, account_sid: Optional[str] = None) -> str:
+        sid = account_sid or self.default_account_sid
+        if self.credentials is not None and sid in self.credentials:
+            return self.credentials[sid]
+        return DEFAULT_AUTH_TOKEN
+
+    def client(self, account_sid: Optional[str] = None, **kwargs: Any) -> Client:
+        """A ``twilio.rest.Client`` for ``account_sid`` (default: ``default_account_sid``).
+
+        It talks to the fake while the fake is started. Extra keywords go to ``Client``.
+        """
+        from twilio.rest import Client
+
+        sid = account_sid or self.default_account_sid
+        return Client(sid, self.auth_token(sid), **kwargs)
+
+    # -- seeding (Python API, no HTTP) ---------------------------------------------------
+    def seed_trunks(
+        self, account_sid: Optional[str] = None, count: int = 1, **fields: Any
+    ) -> List[str]:
+        """Create ``count`` trunks in ``account_sid`` directly; returns their SIDs."""
+        return seed_trunks(self.store, account_sid or self.default_account_sid, count, fields)
+
+    def seed_credential_list(
+        self, account_sid: Optional[str] = None, friendly_name: Optional[str] = None
+    ) -> str:
+        """Add a credential list (``CL…``) to the account, ready to associate with a trunk."""
+        return seed_list(self.store, account_sid or self.default_account_sid, "CL", friendly_name)
+
+    def seed_ip_access_control_list(
+        self, account_sid: Optional[str] = None, friendly_name: Optional[str] = None
+    ) -> str:
+        """Add an IP access control list (``AL…``) to the account."""
+        return seed_list(self.store, account_sid or self.default_account_sid, "AL", friendly_name)
+
+    def seed_phone_number(
+        self,
+        account_sid: Optional[str] = None,
+        phone_number: Optional[str] = None,
+        friendly_name: Optional[str] = None,
+        **fields: Any,
+    ) -> str:
+        """Add an incoming phone number (``PN…``) to the account; Faker fills what is missing."""
+        return seed_phone_number(
+            self.store, account_sid or self.default_account_sid, phone_number, friendly_name, fields
+        )

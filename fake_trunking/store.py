@@ -1,0 +1,125 @@
+"""The store: all state of the fake, per account, behind one re-entrant lock. No HTTP here.
+
+What each resource does with this state (its rules) lives in ``fake_trunking/resources/<name>.py``;
+this module holds only what they share: accounts, SID minting, the clock, the global domain index
+and the registry of the account's API-v2010 objects (credential lists, IP ACLs, phone numbers).
+
+Thread safety: every read-modify-write runs under ``Store.lock`` (an ``RLock``), taken once per
+request by the handler and once per call by the Python API. Requests are therefore serialisable:
+no lost writes, no duplicate SIDs, exactly one winner in a race for a DomainName or a phone number.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Tuple
+
+from .collection import Collection, Record
+
+if TYPE_CHECKING:
+    from faker import Faker
+
+Clock = Callable[[], datetime]
+
+DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def format_date(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        raise ValueError("the clock must return an aware datetime")
+    return moment.astimezone(timezone.utc).strftime(DATE_FORMAT)
+
+
+class Account:
+    """Everything one Twilio account owns in the fake."""
+
+    __slots__ = ("children", "registry", "sid", "trunks")
+
+    def __init__(self, sid: str) -> None:
+        self.sid = sid
+        self.trunks = Collection()
+        # (trunk sid, collection key) -> Collection; made on first use, dropped with the trunk
+        self.children: Dict[Tuple[str, str], Collection] = {}
+        # SID prefix (CL, AL, PN) -> sid -> the API-v2010 object
+        self.registry: Dict[str, Dict[str, Record]] = {"CL": {}, "AL": {}, "PN": {}}
+
+    def child(self, trunk_sid: str, key: str, create: bool = False) -> Optional[Collection]:
+        found = self.children.get((trunk_sid, key))
+        if found is None and create:
+            found = self.children[(trunk_sid, key)] = Collection()
+        return found
+
+
+class Store:
+    def __init__(
+        self,
+        *,
+        seed: Optional[int] = None,
+        clock: Optional[Clock] = None,
+        max_trunks_per_account: Optional[int] = 100,
+    ) -> None:
+        self.lock = threading.RLock()
+        self.seed = seed
+        self.clock: Clock = clock or utc_now
+        self.max_trunks_per_account = max_trunks_per_account
+        self._rng = random.Random(seed) if seed is not None else random.SystemRandom()
+        self._faker: Optional[Faker] = None
+        self.accounts: Dict[str, Account] = {}
+        self.domains: Dict[str, Tuple[str, str]] = {}  # lower-cased domain -> (account, trunk)
+        self.numbers: Dict[str, str] = {}  # E.164 number -> PN sid (a number has one owner)
+
+    def reset(self) -> None:
+        """Forget every account and object; SIDs and Faker values start over from the seed."""
+        with self.lock:
+            self.accounts.clear()
+            self.domains.clear()
+            self.numbers.clear()
+            if self.seed is not None:
+                self._rng = random.Random(self.seed)
+            self._faker = None
+
+    # -- shared primitives ---------------------------------------------------------------
+    def account(self, sid: str) -> Account:
+        acct = self.accounts.get(sid)
+        if acct is None:
+            acct = self.accounts[sid] = Account(sid)
+        return acct
+
+    def now(self) -> str:
+        return format_date(self.clock())
+
+    def mint_sid(self, prefix: str, taken: Callable[[str], bool] = lambda _sid: False) -> str:
+        """A fresh ``prefix + 32 hex`` SID; reproducible under a seed."""
+        while True:
+            sid = f"{prefix}{self._rng.getrandbits(128):032x}"
+            if not taken(sid):
+                return sid
+
+    def random_hex(self, digits: int) -> str:
+        return f"{self._rng.getrandbits(4 * digits):0{digits}x}"
+
+    @property
+    def faker(self) -> Faker:
+        """A Faker with the Twilio provider, seeded from the store's seed (made on first use)."""
+        if self._faker is None:
+            from .faker_provider import make_faker
+
+            self._faker = make_faker(None if self.seed is None else self._rng.getrandbits(64))
+        return self._faker
+
+    def find_registry_object(self, account: Account, prefix: str, sid: str) -> Optional[Record]:
+        return account.registry[prefix].get(sid)
+
+    def snapshot_value(self, value: Any) -> Any:
+        """A deep copy of plain JSON-like data, so callers never hold live state."""
+        if isinstance(value, dict):
+            return {k: self.snapshot_value(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.snapshot_value(v) for v in value]
+        return value

@@ -1,0 +1,59 @@
+"""Shared fixtures. Every response the fake returns anywhere in the suite is checked against
+Twilio's OpenAPI spec (see ``tests/spec.py``); a test whose traffic breaks the spec fails."""
+
+from __future__ import annotations
+
+from typing import Any, Iterator, List
+
+import pytest
+
+from fake_trunking import FakeTrunkingService
+from fake_trunking.handler import Request, Response
+
+from . import spec
+
+pytest_plugins = ["pytester"]
+
+
+@pytest.fixture(autouse=True)
+def _validate_every_response(monkeypatch: pytest.MonkeyPatch) -> Iterator[List[str]]:
+    """Wrap ``FakeTrunkingService.handle``: every response of this test is validated."""
+    problems: List[str] = []
+    if not spec.spec_available():
+        yield problems
+        return
+    original = FakeTrunkingService.handle
+
+    def checked(self: FakeTrunkingService, request: Request) -> Response:
+        response = original(self, request)
+        if request.path.startswith("/v1/"):
+            try:
+                spec.validate_response(
+                    request.method, request.path, response.status, response.json()
+                )
+            except AssertionError as exc:
+                problems.append(str(exc))
+            except Exception as exc:  # jsonschema.ValidationError and friends
+                problems.append(f"{request.method} {request.path}: {exc}")
+        return response
+
+    monkeypatch.setattr(FakeTrunkingService, "handle", checked)
+    yield problems
+    if problems:
+        pytest.fail("responses that break the spec:\n" + "\n".join(problems[:10]), pytrace=False)
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeTrunkingService]:
+    with FakeTrunkingService(seed=1234) as service:
+        yield service
+
+
+@pytest.fixture
+def client(fake: FakeTrunkingService) -> Any:
+    return fake.client()
+
+
+@pytest.fixture
+def trunks(client: Any) -> Any:
+    return client.trunking.v1.trunks

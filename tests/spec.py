@@ -1,0 +1,158 @@
+"""Validation of the fake's responses against Twilio's OpenAPI description.
+
+The spec is read from ``../shared/spec/twilio_trunking_v1.json`` next to the repository (or
+``$FAKE_TRUNKING_SPEC``); it is never copied into the project. Where it is absent, the tests that
+need it skip with a clear reason.
+
+Beyond the spec's own schemas, validation here is strict: every property the spec lists must be
+present and no other may appear (the real service always sends the full representation), dates
+must be ``YYYY-MM-DDTHH:MM:SSZ`` and URIs absolute.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+import jsonschema
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SPEC_PATH = Path(
+    os.environ.get(
+        "FAKE_TRUNKING_SPEC", ROOT.parent / "shared" / "spec" / "twilio_trunking_v1.json"
+    )
+)
+
+_DATE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\Z")
+_URI = re.compile(r"[a-z][a-z0-9+.-]*:\S+\Z", re.IGNORECASE)
+_E164 = re.compile(r"\+[1-9][0-9]{6,14}\Z")
+
+
+def spec_available() -> bool:
+    return SPEC_PATH.is_file()
+
+
+def require_spec() -> None:
+    if not spec_available():
+        pytest.skip(f"Twilio's OpenAPI spec is not at {SPEC_PATH} (set FAKE_TRUNKING_SPEC)")
+
+
+@lru_cache(maxsize=1)
+def load_spec() -> Dict[str, Any]:
+    with open(SPEC_PATH, encoding="utf-8") as fh:
+        spec: Dict[str, Any] = json.load(fh)
+    return spec
+
+
+def _strict(schema: Any) -> Any:
+    """OpenAPI 3.0 -> JSON Schema: ``nullable`` becomes a null type, objects get closed."""
+    if isinstance(schema, list):
+        return [_strict(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: _strict(v) for k, v in schema.items() if k not in ("nullable", "example")}
+    if schema.get("nullable"):
+        if "$ref" in out:
+            out = {"anyOf": [{"$ref": out.pop("$ref")}, {"type": "null"}], **out}
+        elif "type" in out:
+            out["type"] = [out["type"], "null"]
+            if "enum" in out:
+                out["enum"] = [*out["enum"], None]
+        # a nullable schema without a type (``recording``) already admits null
+    props = out.get("properties")
+    if isinstance(props, dict) and props and "format" not in out:
+        out.setdefault("required", sorted(props))
+        out.setdefault("additionalProperties", False)
+    return out
+
+
+@lru_cache(maxsize=1)
+def _components() -> Dict[str, Any]:
+    return {"schemas": _strict(copy.deepcopy(load_spec()["components"]["schemas"]))}
+
+
+_formats = jsonschema.FormatChecker()
+
+
+@_formats.checks("date-time")
+def _date_time(value: object) -> bool:
+    return not isinstance(value, str) or bool(_DATE.match(value))
+
+
+@_formats.checks("uri")
+def _uri(value: object) -> bool:
+    return not isinstance(value, str) or bool(_URI.match(value))
+
+
+@_formats.checks("phone-number")
+def _phone(value: object) -> bool:
+    return not isinstance(value, str) or bool(_E164.match(value))
+
+
+@_formats.checks("http-method")
+def _http_method(value: object) -> bool:
+    return not isinstance(value, str) or value in ("GET", "POST")
+
+
+def _template_regex(template: str) -> re.Pattern[str]:
+    return re.compile("^" + re.sub(r"\\\{[A-Za-z]+\\\}", "[^/]+", re.escape(template)) + "$")
+
+
+@lru_cache(maxsize=1)
+def _templates() -> List[Tuple[re.Pattern[str], str]]:
+    return [(_template_regex(p), p) for p in load_spec()["paths"]]
+
+
+def operation_for(method: str, path: str) -> Optional[Tuple[str, Dict[str, Any]]]:
+    """``(path template, operation object)`` of the spec for a concrete request, or None."""
+    for regex, template in _templates():
+        if regex.match(path):
+            op = load_spec()["paths"][template].get(method.lower())
+            if op is not None:
+                return template, op
+    return None
+
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "code": {"type": "integer"},
+        "message": {"type": "string", "minLength": 1},
+        "more_info": {"type": "string", "pattern": r"^https://www\.twilio\.com/docs/errors/\d+$"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+    },
+    "required": ["code", "message", "more_info", "status"],
+    "additionalProperties": False,
+}
+
+
+def validate_response(method: str, path: str, status: int, body: Any) -> None:
+    """Raise ``AssertionError`` when ``body`` is not what the spec allows for this request."""
+    if status >= 400:
+        jsonschema.validate(body, ERROR_SCHEMA)
+        assert body["status"] == status, f"error body status {body['status']} != HTTP {status}"
+        assert "type" not in body and "title" not in body
+        return
+    found = operation_for(method, path)
+    assert found is not None, f"{method} {path} is not an operation of the spec"
+    template, op = found
+    declared = op["responses"]
+    assert str(status) in declared, f"{method} {template} answered {status}; spec: {list(declared)}"
+    content = declared[str(status)].get("content")
+    if content is None:
+        assert body is None, f"{method} {template} {status} must have an empty body"
+        return
+    schema = _strict(copy.deepcopy(content["application/json"]["schema"]))
+    schema["components"] = _components()
+    validator = jsonschema.Draft7Validator(schema, format_checker=_formats)
+    errors = sorted(validator.iter_errors(body), key=lambda e: list(e.path))
+    if errors:
+        detail = "; ".join(f"{list(e.path)}: {e.message}" for e in errors[:5])
+        raise AssertionError(f"{method} {path} -> {status} does not match the spec: {detail}")
