@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple
 from urllib.parse import urlsplit
 
-from . import _adapter
+from . import _adapter, state
 from .handler import ApiKeys, Authenticator, Handler, Request, Response
 from .resources.association import seed_list, seed_phone_number
 from .resources.trunk import seed_trunks
@@ -158,6 +158,15 @@ class FakeTrunkingService:
                 base_url=f"{parts.scheme}://{parts.netloc}",
             )
         )
+
+    # -- state snapshots -------------------------------------------------------------------
+    def dump_state(self) -> Dict[str, Any]:
+        """All state as JSON-ready data (see ``fake_trunking.state`` for the format)."""
+        return state.dump(self.store)
+
+    def load_state(self, snapshot: Mapping[str, Any]) -> None:
+        """Replace all state with ``snapshot``; a bad one raises ValueError and changes nothing."""
+        state.load(self.store, snapshot)
 
     # -- clients -------------------------------------------------------------------------
     def auth_token(self, account_sid: Optional[str] = None) -> str:

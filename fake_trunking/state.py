@@ -1,0 +1,219 @@
+"""State snapshots: the whole store as plain JSON data, and back.
+
+Used by ``fake.dump_state()`` / ``fake.load_state()``, the server's ``--state FILE``, and anything
+that seeds a fake (cassettes). Format, version 1::
+
+    {"format": "fake-trunking-state", "version": 1,
+     "accounts": {"AC…": {
+         "trunks": [<trunk record>, …],                    # creation order
+         "origination_urls": {"TK…": [<record>, …]},
+         "credential_lists": {"TK…": ["CL…", …]},           # associations, in order
+         "ip_access_control_lists": {"TK…": ["AL…", …]},
+         "phone_numbers": {"TK…": ["PN…", …]},
+         "registry": {"CL": [<object>, …], "AL": [...], "PN": [...]}}}}
+
+Records hold the stored fields (response field names), not derived ones (``url``, ``links``,
+``auth_type``). ``load`` checks everything before it replaces anything: a bad snapshot raises
+``ValueError`` naming the problem and leaves the store as it was.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Dict, Mapping, Tuple
+
+from .collection import Record
+from .store import Account, Store
+
+FORMAT = "fake-trunking-state"
+VERSION = 1
+
+TRUNK_FIELDS = frozenset(
+    {
+        "sid", "account_sid", "friendly_name", "domain_name", "disaster_recovery_url",
+        "disaster_recovery_method", "secure", "cnam_lookup_enabled", "transfer_mode",
+        "transfer_caller_id", "symmetric_rtp_enabled", "recording", "date_created",
+        "date_updated",
+    }
+)  # fmt: skip
+ORIGINATION_URL_FIELDS = frozenset(
+    {
+        "sid", "account_sid", "trunk_sid", "weight", "priority", "enabled", "friendly_name",
+        "sip_url", "date_created", "date_updated",
+    }
+)  # fmt: skip
+ASSOCIATIONS = (
+    ("credential_lists", "CL"),
+    ("ip_access_control_lists", "AL"),
+    ("phone_numbers", "PN"),
+)
+
+_SID = {p: re.compile(p + r"[0-9a-fA-F]{32}\Z") for p in ("AC", "TK", "OU", "CL", "AL", "PN")}
+_DATE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\Z")
+
+
+def dump(store: Store) -> Dict[str, Any]:
+    """The store as JSON-ready data (a deep copy; safe to keep and mutate)."""
+    with store.lock:
+        accounts: Dict[str, Any] = {}
+        for sid, account in store.accounts.items():
+            trunks = list(account.trunks)
+            entry: Dict[str, Any] = {
+                "trunks": [_copy(t) for t in trunks],
+                "origination_urls": {},
+                "registry": {
+                    k: [_copy(o) for o in v.values()] for k, v in account.registry.items()
+                },
+            }
+            for key, _prefix in ASSOCIATIONS:
+                entry[key] = {}
+            for trunk in trunks:
+                tk = trunk["sid"]
+                ous = account.child(tk, "origination_urls")
+                if ous is not None and len(ous):
+                    entry["origination_urls"][tk] = [_copy(r) for r in ous]
+                for key, _prefix in ASSOCIATIONS:
+                    items = account.child(tk, key)
+                    if items is not None and len(items):
+                        entry[key][tk] = [r["sid"] for r in items]
+            accounts[sid] = entry
+        return {"format": FORMAT, "version": VERSION, "accounts": accounts}
+
+
+def load(store: Store, snapshot: Mapping[str, Any]) -> None:
+    """Replace the store's state with ``snapshot`` (validated first; ValueError if bad)."""
+    accounts, domains, numbers = _build(snapshot)
+    with store.lock:
+        store.accounts.clear()
+        store.accounts.update(accounts)
+        store.domains.clear()
+        store.domains.update(domains)
+        store.numbers.clear()
+        store.numbers.update(numbers)
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
+
+
+class _Bad(ValueError):
+    pass
+
+
+def _need(cond: bool, where: str, what: str) -> None:
+    if not cond:
+        raise _Bad(f"invalid state at {where}: {what}")
+
+
+def _sid(value: Any, prefix: str, where: str) -> str:
+    _need(isinstance(value, str) and bool(_SID[prefix].match(value)), where, f"not a {prefix} SID")
+    return str(value)
+
+
+def _record(value: Any, fields: frozenset[str], where: str) -> Record:
+    _need(isinstance(value, dict), where, "not an object")
+    keys = set(value)
+    _need(keys == fields, where, f"fields {sorted(keys ^ fields)} missing or unknown")
+    for name in ("date_created", "date_updated"):
+        _need(isinstance(value[name], str) and bool(_DATE.match(value[name])), where, name)
+    return dict(_copy(value))
+
+
+def _build(
+    snapshot: Mapping[str, Any],
+) -> Tuple[Dict[str, Account], Dict[str, Tuple[str, str]], Dict[str, str]]:
+    _need(isinstance(snapshot, Mapping), "top level", "not an object")
+    _need(snapshot.get("format") == FORMAT, "format", f"expected {FORMAT!r}")
+    _need(snapshot.get("version") == VERSION, "version", f"expected {VERSION}")
+    raw_accounts: Dict[str, Any] = snapshot.get("accounts")  # type: ignore[assignment]
+    _need(isinstance(raw_accounts, dict), "accounts", "not an object")
+    accounts: Dict[str, Account] = {}
+    domains: Dict[str, Tuple[str, str]] = {}
+    numbers: Dict[str, str] = {}
+    for ac, raw in raw_accounts.items():
+        _sid(ac, "AC", "accounts")
+        where = f"accounts.{ac}"
+        _need(isinstance(raw, dict), where, "not an object")
+        account = Account(ac)
+        registry = raw.get("registry", {})
+        _need(isinstance(registry, dict), f"{where}.registry", "not an object")
+        for prefix in ("CL", "AL", "PN"):
+            objs = registry.get(prefix, [])
+            _need(isinstance(objs, list), f"{where}.registry.{prefix}", "not a list")
+            for i, obj in enumerate(objs):
+                w = f"{where}.registry.{prefix}[{i}]"
+                _need(isinstance(obj, dict), w, "not an object")
+                sid = _sid(obj.get("sid"), prefix, w + ".sid")
+                _need(obj.get("account_sid") == ac, w, "account_sid differs from its account")
+                _need(isinstance(obj.get("friendly_name"), (str, type(None))), w, "friendly_name")
+                if prefix == "PN":
+                    number = obj.get("phone_number")
+                    _need(isinstance(number, str), w, "phone_number")
+                    _need(number not in numbers, w, f"phone number {number} appears twice")
+                    numbers[number] = sid
+                account.registry[prefix][sid] = dict(_copy(obj))
+        trunks = raw.get("trunks", [])
+        _need(isinstance(trunks, list), f"{where}.trunks", "not a list")
+        for i, raw_trunk in enumerate(trunks):
+            w = f"{where}.trunks[{i}]"
+            trunk = _record(raw_trunk, TRUNK_FIELDS, w)
+            tk = _sid(trunk["sid"], "TK", w + ".sid")
+            _need(trunk["account_sid"] == ac, w, "account_sid differs from its account")
+            _need(tk not in account.trunks, w, "duplicate trunk SID")
+            domain = trunk["domain_name"]
+            if domain is not None:
+                _need(isinstance(domain, str), w, "domain_name")
+                _need(domain.lower() not in domains, w, f"domain {domain} is used twice")
+                domains[domain.lower()] = (ac, tk)
+            rec = trunk["recording"]
+            _need(isinstance(rec, dict) and set(rec) == {"mode", "trim"}, w, "recording")
+            account.trunks.add(tk, trunk)
+        ous = raw.get("origination_urls", {})
+        _need(isinstance(ous, dict), f"{where}.origination_urls", "not an object")
+        for tk, items in ous.items():
+            w = f"{where}.origination_urls.{tk}"
+            _need(tk in account.trunks, w, "no such trunk")
+            _need(isinstance(items, list), w, "not a list")
+            collection = account.child(tk, "origination_urls", create=True)
+            assert collection is not None
+            for i, raw_ou in enumerate(items):
+                ou = _record(raw_ou, ORIGINATION_URL_FIELDS, f"{w}[{i}]")
+                sid = _sid(ou["sid"], "OU", f"{w}[{i}].sid")
+                _need(ou["trunk_sid"] == tk and ou["account_sid"] == ac, f"{w}[{i}]", "owner")
+                _need(sid not in collection, f"{w}[{i}]", "duplicate SID")
+                collection.add(sid, ou)
+        for key, prefix in ASSOCIATIONS:
+            links = raw.get(key, {})
+            _need(isinstance(links, dict), f"{where}.{key}", "not an object")
+            for tk, sids in links.items():
+                w = f"{where}.{key}.{tk}"
+                _need(tk in account.trunks, w, "no such trunk")
+                _need(isinstance(sids, list), w, "not a list")
+                collection = account.child(tk, key, create=True)
+                assert collection is not None
+                for sid in sids:
+                    _sid(sid, prefix, w)
+                    obj = account.registry[prefix].get(sid)
+                    _need(obj is not None, w, f"{sid} is not in the registry")
+                    _need(sid not in collection, w, f"{sid} is associated twice")
+                    assert obj is not None
+                    if prefix == "PN":
+                        _need(obj.get("trunk_sid") in (None, tk), w, f"{sid} is on another trunk")
+                        obj["trunk_sid"] = tk
+                        collection.add(sid, {"sid": sid})
+                    else:
+                        collection.add(sid, {"sid": sid, "trunk_sid": tk})
+        for obj in account.registry["PN"].values():
+            on = obj.get("trunk_sid")
+            if on is not None:
+                linked = account.child(on, "phone_numbers")
+                _need(linked is not None and obj["sid"] in linked, where, f"{obj['sid']} trunk_sid")
+        accounts[ac] = account
+    return accounts, domains, numbers
+
+
+__all__ = ["FORMAT", "VERSION", "dump", "load"]
