@@ -12,16 +12,20 @@ Coexistence with the user's own ``responses`` mocks:
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Any, Callable, List, Optional, Tuple
+from typing import Any, Callable, List, Optional, Protocol, Tuple
 from urllib.parse import urlsplit
 
-from .handler import Request
+from .handler import Request, Response
 
-if TYPE_CHECKING:
-    from .service import FakeTrunkingService
+
+class Handles(Protocol):
+    """Anything that answers a ``Request``: the fake, a cassette replayer, a test double."""
+
+    def handle(self, request: Request) -> Response: ...
+
 
 _state_lock = threading.Lock()
-_active: List[Tuple[FakeTrunkingService, Any]] = []  # (fake, its CallbackResponse), innermost last
+_active: List[Tuple[Handles, Any]] = []  # (target, its CallbackResponse), innermost last
 _original_find_match: Optional[Callable[..., Any]] = None
 
 
@@ -45,13 +49,13 @@ def _to_request(prepared: Any) -> Request:
     )
 
 
-def _callback_response(fake: FakeTrunkingService) -> Any:
+def _callback_response(fake: Handles) -> Any:
     import responses
 
     from .service import HOST_RE
 
     def callback(prepared: Any) -> Tuple[int, Any, bytes]:
-        response = fake.handle(_to_request(prepared))
+        response = fake.handle(_to_request(prepared))  # may raise a requests exception (faults)
         return response.status, response.headers, response.body
 
     class TrunkingCallback(responses.CallbackResponse):
@@ -75,7 +79,8 @@ def _find_match_with_fallback(self: Any, request: Any) -> Tuple[Any, List[str]]:
     return match, reasons
 
 
-def start(fake: FakeTrunkingService) -> Any:
+def start(fake: Handles) -> Any:
+    """Route Trunking URLs to ``fake.handle`` through a private, started ``RequestsMock``."""
     global _original_find_match
     import responses
     from requests.adapters import HTTPAdapter
@@ -97,7 +102,7 @@ def start(fake: FakeTrunkingService) -> Any:
     return mock
 
 
-def stop(fake: FakeTrunkingService, mock: Any) -> None:
+def stop(fake: Handles, mock: Any) -> None:
     global _original_find_match
     import responses
 
