@@ -1,0 +1,409 @@
+"""The measurements behind ``python -m bench``. Each section returns ``Row``s.
+
+Method: timings are per call (``perf_counter``), medians over many calls, and the two sides of a
+ratio are measured in alternating blocks in the same process, so drift on a shared machine hits
+both sides alike.
+"""
+
+from __future__ import annotations
+
+import gc
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import tracemalloc
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterable, List, Optional, Set
+
+ROOT = Path(__file__).resolve().parents[1]
+BASE = "https://trunking.twilio.com/v1"
+
+
+@dataclass
+class Row:
+    name: str
+    value: str
+    target: Optional[str] = None
+    met: bool = True
+    note: str = ""
+
+
+def _ratio_row(name: str, ratio: float, limit: float, note: str = "") -> Row:
+    return Row(name, f"{ratio:.2f}", f"<= {limit}", ratio <= limit, note)
+
+
+def _median_per_call(fn: Callable[[int], Any], n: int, offset: int = 0) -> List[float]:
+    times = []
+    for i in range(n):
+        started = time.perf_counter()
+        fn(offset + i)
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def alternate(
+    sides: Dict[str, Callable[[int], Any]],
+    n: int,
+    rounds: int,
+    around: Optional[Dict[str, Any]] = None,
+) -> Dict[str, float]:
+    """Median seconds per call of each side, measured in ``rounds`` alternating blocks of ``n``."""
+    samples: Dict[str, List[float]] = {k: [] for k in sides}
+    for r in range(rounds):
+        for key, fn in sides.items():
+            ctx = (around or {}).get(key)
+            if ctx is not None:
+                ctx.start()
+            try:
+                samples[key] += _median_per_call(fn, n, offset=r * n)
+            finally:
+                if ctx is not None:
+                    ctx.stop()
+    return {k: statistics.median(v) for k, v in samples.items()}
+
+
+# -- 1. the fake vs a static responses stub, per operation -------------------------------
+def section_ops(quick: bool) -> List[Row]:
+    import responses
+
+    from fake_trunking import FakeTrunkingService
+
+    n, rounds = (20, 2) if quick else (300, 6)
+    fake = FakeTrunkingService(seed=1, max_trunks_per_account=None)
+    (keep,) = fake.seed_trunks(count=1, friendly_name="bench")
+    fake.seed_trunks(count=60)
+    doomed = fake.seed_trunks(count=n * rounds + 1)
+    client = fake.client()
+    trunks = client.trunking.v1.trunks
+
+    # capture the fake's own answers, so the stub serves exactly the same JSON
+    with fake:
+        fake.calls.clear()
+        trunks(keep).fetch()
+        trunks.create(friendly_name="x")
+        trunks(keep).update(friendly_name="bench")
+        trunks.page(page_size=50)
+        trunks(doomed[-1]).delete()
+        bodies = [c.response.body for c in fake.calls]
+    doomed.pop()
+    stub = responses.RequestsMock(assert_all_requests_are_fired=False)
+    stub.add("GET", f"{BASE}/Trunks/{keep}", body=bodies[0], content_type="application/json")
+    stub.add("POST", f"{BASE}/Trunks", body=bodies[1], status=201, content_type="application/json")
+    stub.add("POST", f"{BASE}/Trunks/{keep}", body=bodies[2], content_type="application/json")
+    stub.add("GET", f"{BASE}/Trunks", body=bodies[3], content_type="application/json")
+    import re
+
+    stub.add("DELETE", re.compile(f"{BASE}/Trunks/TK[0-9a-f]+"), status=204)
+
+    operations: Dict[str, Callable[[int], Any]] = {
+        "fetch": lambda i: trunks(keep).fetch(),
+        "create": lambda i: trunks.create(friendly_name="x"),
+        "update": lambda i: trunks(keep).update(friendly_name="bench"),
+        "list-page": lambda i: trunks.page(page_size=50),
+        "delete": None,  # type: ignore[dict-item]
+    }
+    rows = []
+    for op, fn in operations.items():
+        if op == "delete":
+            fake_doomed, stub_doomed = list(doomed), list(doomed)
+
+            def delete_from(pool: List[str]) -> Callable[[int], Any]:
+                return lambda i: trunks(pool.pop()).delete()
+
+            sides = {"fake": delete_from(fake_doomed), "stub": delete_from(stub_doomed)}
+        else:
+            sides = {"fake": fn, "stub": fn}
+        t = alternate(sides, n, rounds, around={"fake": fake, "stub": stub})
+        rows.append(
+            _ratio_row(
+                f"{op}: fake / static stub",
+                t["fake"] / t["stub"],
+                1.2,
+                f"fake {t['fake'] * 1e6:.0f} us, stub {t['stub'] * 1e6:.0f} us per call",
+            )
+        )
+    return rows
+
+
+# -- 2. flat as the account grows --------------------------------------------------------
+def section_scale(quick: bool) -> List[Row]:
+    import random
+
+    from fake_trunking import FakeTrunkingService
+
+    big_n = 5_000 if quick else 100_000
+    n, rounds = (20, 2) if quick else (300, 6)
+    small = FakeTrunkingService(seed=2, max_trunks_per_account=None)
+    small_sids = small.seed_trunks(count=10)
+    big = FakeTrunkingService(seed=3, max_trunks_per_account=None)
+    started = time.perf_counter()
+    big_sids = big.seed_trunks(count=big_n)
+    seed_time = time.perf_counter() - started
+    rng = random.Random(0)
+    sc = small.client().trunking.v1.trunks
+    bc = big.client().trunking.v1.trunks
+    t = alternate(
+        {
+            "small": lambda i: sc(rng.choice(small_sids)).fetch(),
+            "big": lambda i: bc(rng.choice(big_sids)).fetch(),
+        },
+        n,
+        rounds,
+        around={"small": small, "big": big},
+    )
+    rows = [
+        Row(f"seed_trunks({big_n:,})", f"{seed_time:.2f} s", None, True, "Faker names and domains"),
+        _ratio_row(
+            f"fetch: {big_n:,} vs 10 trunks",
+            t["big"] / t["small"],
+            1.1,
+            f"{t['big'] * 1e6:.0f} vs {t['small'] * 1e6:.0f} us",
+        ),
+    ]
+    # a 50-item page at the start vs at 90% through its PageToken
+    anchor = big_sids[int(big_n * 0.9)]
+    t = alternate(
+        {
+            "start": lambda i: bc.page(page_size=50),
+            "deep": lambda i: bc.page(page_size=50, page_token=f"PA{anchor}", page_number=1),
+        },
+        n,
+        rounds,
+        around={"start": big, "deep": big},
+    )
+    rows.append(
+        _ratio_row(
+            f"page of 50: at 90% of {big_n:,} vs first",
+            t["deep"] / t["start"],
+            1.2,
+            f"{t['deep'] * 1e6:.0f} vs {t['start'] * 1e6:.0f} us",
+        )
+    )
+    # walking everything with list(page_size=1000): time per item, 10% vs 100% of the account
+    tenth = FakeTrunkingService(seed=4, max_trunks_per_account=None)
+    tenth.seed_trunks(count=big_n // 10)
+    per_item = {}
+    for label, service, count in (("small", tenth, big_n // 10), ("big", big, big_n)):
+        with service:
+            walk = service.client().trunking.v1.trunks
+            best = float("inf")
+            for _ in range(1 if quick else 3):
+                started = time.perf_counter()
+                seen = sum(1 for _ in walk.stream(page_size=1000))
+                best = min(best, (time.perf_counter() - started) / seen)
+            assert seen == count
+            per_item[label] = best
+    rows.append(
+        _ratio_row(
+            f"walk all, per item: {big_n:,} vs {big_n // 10:,}",
+            per_item["big"] / per_item["small"],
+            1.2,
+            f"{per_item['big'] * 1e6:.1f} vs {per_item['small'] * 1e6:.1f} us per trunk",
+        )
+    )
+    return rows
+
+
+# -- 3. memory per stored trunk ------------------------------------------------------------
+def section_memory(quick: bool) -> List[Row]:
+    from fake_trunking import FakeTrunkingService
+
+    count = 5_000 if quick else 100_000
+    fake = FakeTrunkingService(seed=5, max_trunks_per_account=None)
+    fake.seed_trunks(count=1)  # Faker and the account exist before measuring
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    fake.seed_trunks(count=count)
+    gc.collect()
+    after = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    per = (after - before) / count
+    return [
+        Row(
+            f"memory per trunk at {count:,}",
+            f"{per:.0f} B",
+            "<= 2048 B",
+            per <= 2048,
+            "tracemalloc, Faker-made names and domains",
+        )
+    ]
+
+
+# -- 4. fixture and import cost --------------------------------------------------------------
+def _subprocess_seconds(code: str, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def section_fixture(quick: bool) -> List[Row]:
+    from fake_trunking import FakeTrunkingService
+
+    n = 50 if quick else 500
+    samples = []
+    for _ in range(n):
+        started = time.perf_counter()
+        with FakeTrunkingService():
+            pass
+        samples.append(time.perf_counter() - started)
+    start_stop = statistics.median(samples)
+    repeat = 3 if quick else 9
+    empty = _subprocess_seconds("pass", repeat)
+    imported = _subprocess_seconds("import fake_trunking", repeat)
+    check = _subprocess_seconds(
+        "import sys, fake_trunking; bad = [m for m in ('twilio', 'vcr', 'yaml', 'aiohttp', 'faker')"
+        " if m in sys.modules]; assert not bad, bad",
+        1,
+    )
+    del check
+    rows = [
+        Row(
+            "FakeTrunkingService() start + stop",
+            f"{start_stop * 1e3:.2f} ms",
+            "<= 2 ms",
+            start_stop <= 0.002,
+        ),
+        Row(
+            "import fake_trunking (no twilio)",
+            f"{(imported - empty) * 1e3:.0f} ms",
+            "<= 150 ms",
+            imported - empty <= 0.150,
+            "interpreter start subtracted",
+        ),
+    ]
+    rows.append(_pytest_fixture_row(quick))
+    return rows
+
+
+def _pytest_fixture_row(quick: bool) -> Row:
+    """Per-test cost of the ``fake_trunking`` pytest fixture: N tests with it vs N without."""
+    try:
+        import fake_trunking.pytest_plugin  # noqa: F401
+    except ImportError:
+        return Row("pytest fixture per test", "n/a", "<= 2 ms", False, "no pytest plugin yet")
+    n = 50 if quick else 400
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        (folder / "test_with.py").write_text(
+            textwrap.dedent(
+                f"""
+                import pytest
+                @pytest.mark.parametrize("i", range({n}))
+                def test_x(fake_trunking, i):
+                    assert fake_trunking.default_account_sid
+                """
+            )
+        )
+        (folder / "test_without.py").write_text(
+            textwrap.dedent(
+                f"""
+                import pytest
+                @pytest.mark.parametrize("i", range({n}))
+                def test_x(i):
+                    assert i >= 0
+                """
+            )
+        )
+        durations = {}
+        for name in ("test_with.py", "test_without.py"):
+            best = float("inf")
+            for _ in range(1 if quick else 3):
+                started = time.perf_counter()
+                done = subprocess.run(
+                    [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", name],
+                    cwd=folder,
+                    capture_output=True,
+                    text=True,
+                )
+                if done.returncode != 0:
+                    tail = done.stdout.strip().splitlines()[-1:] or ["?"]
+                    return Row("pytest fixture per test", "n/a", "<= 2 ms", False, tail[0])
+                best = min(best, time.perf_counter() - started)
+            durations[name] = best
+    per = (durations["test_with.py"] - durations["test_without.py"]) / n
+    return Row("pytest fixture per test", f"{per * 1e3:.2f} ms", "<= 2 ms", per <= 0.002)
+
+
+SECTIONS: Dict[str, Callable[[bool], List[Row]]] = {
+    "ops": section_ops,
+    "scale": section_scale,
+    "memory": section_memory,
+    "fixture": section_fixture,
+}
+
+
+def _optional_sections() -> Dict[str, Callable[[bool], List[Row]]]:
+    """Sections that live beside this file and load only when their features exist."""
+    found: Dict[str, Callable[[bool], List[Row]]] = {}
+    for name, module in (("cassette", "bench.cassette_replay"), ("server", "bench.server")):
+        try:
+            mod = __import__(module, fromlist=["rows"])
+        except ImportError:
+            continue
+        rows_fn = getattr(mod, "rows", None)
+        if rows_fn is not None:
+            found[name] = rows_fn
+    return found
+
+
+def run_all(quick: bool, only: Set[str]) -> List[Row]:
+    rows: List[Row] = []
+    sections = dict(SECTIONS)
+    sections.update(_optional_sections())
+    for name, fn in sections.items():
+        if only and name not in only:
+            continue
+        print(f"[bench] {name} ...", file=sys.stderr, flush=True)
+        rows += fn(quick)
+    return rows
+
+
+def _versions(names: Iterable[str]) -> str:
+    out = []
+    for name in names:
+        try:
+            out.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            out.append(f"{name} (not installed)")
+    return ", ".join(out)
+
+
+def render_markdown(rows: List[Row]) -> str:
+    lines = [
+        "# Benchmark results",
+        "",
+        "Regenerate with `python3 tasks.py bench` (`python -m bench` in the venv).",
+        "Ratios are what count: both sides are measured in alternating blocks in one process.",
+        "",
+        f"- date: {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}",
+        f"- machine: {platform.machine()}, {platform.system()} {platform.release()}, "
+        f"{_cpu_count()} cores",
+        f"- Python {platform.python_version()}",
+        "- packages: "
+        + _versions(["fake-trunking", "twilio", "responses", "requests", "Faker", "vcrpy"]),
+        "",
+        "| measurement | value | target | met | note |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for r in rows:
+        met = "" if r.target is None else ("yes" if r.met else "**no**")
+        lines.append(f"| {r.name} | {r.value} | {r.target or ''} | {met} | {r.note} |")
+    lines.append("")
+    return "\n".join(lines)
+
+
+def _cpu_count() -> int:
+    import os
+
+    return os.cpu_count() or 1
