@@ -4,6 +4,7 @@ Every resource list in the fake (trunks, origination URLs, associations) is one 
 kept in creation order. Each item gets a sequence number when it is added; a page token names an
 item by SID (``PA<sid>`` / ``PB<sid>``) and resolves to that item's sequence number, which is kept
 even after the item is deleted, so a walk never repeats or skips an item that existed throughout it.
+An item removed and added again gets its first sequence number back (it never appears twice).
 
 Costs: ``get``/``add``/``remove`` O(1) amortised; a page O(log n + page size) (dead slots left by
 deletes are compacted away once they outnumber the live items).
@@ -51,9 +52,20 @@ class Collection:
     def add(self, sid: str, record: Record) -> None:
         if sid in self._live:
             raise KeyError(f"{sid} is already in the collection")
-        seq = self._next
-        self._next = seq + 1
-        self._seqs.append(seq)
+        seq = self._anchor.get(sid)
+        if seq is None:
+            seq = self._next
+            self._next = seq + 1
+            self._seqs.append(seq)
+        else:
+            # an item added again (a phone number moved away and back) takes its first position
+            # again, so a walk that already served it never serves it twice
+            seqs = self._seqs
+            i = bisect_left(seqs, seq)
+            if i < len(seqs) and seqs[i] == seq:
+                self._dead -= 1  # its dead slot was not compacted yet: revive it
+            else:
+                seqs.insert(i, seq)
         self._sid_at[seq] = sid
         self._live[sid] = (seq, record)
 

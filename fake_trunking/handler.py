@@ -23,9 +23,10 @@ from typing import Any, Dict, Mapping, Optional, Tuple
 from urllib.parse import parse_qsl, quote
 
 from . import errors
+from .collection import Record
 from .params import Param, parse_form
 from .resources import BY_SEGMENT, TRUNK, Context, Resource
-from .store import Store
+from .store import Account, Store
 
 log = logging.getLogger("fake_trunking")
 
@@ -42,6 +43,14 @@ LIST_PARAMS = (PAGE_SIZE, PAGE, PAGE_TOKEN)
 _ACCOUNT_SID = re.compile(r"AC[0-9a-fA-F]{32}\Z")
 
 ApiKeys = Mapping[str, Tuple[str, str]]
+
+FRAGMENT_CACHE_SIZE = 20_000  # rendered items kept between writes (see Handler._encoded)
+
+_encode = json.JSONEncoder(check_circular=False).encode
+
+
+class EncodedJSON(str):
+    """A payload that is already JSON text (a page assembled from cached items)."""
 
 
 @dataclass(frozen=True)
@@ -127,6 +136,8 @@ class Handler:
         self.auth = auth
         seed = store.seed
         self._request_ids = random.Random(seed ^ 0x5EED) if seed is not None else random.Random()
+        self._fragments: Dict[Tuple[int, str], str] = {}
+        self._fragments_generation = -1
 
     def handle(self, request: Request) -> Response:
         try:
@@ -137,14 +148,37 @@ class Handler:
             log.exception("fake_trunking: internal error on %s %s", request.method, request.path)
             error = errors.internal(exc)
             status, payload = error.status, error.body()
-        return self.respond(status, payload)
+        response = self.respond(status, payload)
+        if request.method.upper() == "HEAD":  # HTTP: a HEAD response never has a body
+            response.body = b""
+        return response
 
     def respond(self, status: int, payload: Any) -> Response:
         headers = {"Twilio-Request-Id": f"RQ{self._request_ids.getrandbits(128):032x}"}
         if status == 204:
             return Response(status, headers, b"")
         headers["Content-Type"] = "application/json"
-        return Response(status, headers, json.dumps(payload).encode("utf-8"))
+        text = payload if isinstance(payload, EncodedJSON) else _encode(payload)
+        return Response(status, headers, text.encode("utf-8"))
+
+    def _encoded(self, ctx: Context, resource: Resource, record: Record) -> str:
+        """``record`` rendered and JSON-encoded, from the cache when state has not changed.
+
+        Pages are the one place where rendering dominates (50 to 1000 items a request), so each
+        item's JSON is kept until the next write: ``Store.generation`` changes on every write, and
+        a cache from another generation is dropped whole. Bounded, so a walk over a huge account
+        cannot grow it without limit. Called under the store lock.
+        """
+        cache = self._fragments
+        generation = self.store.generation
+        if self._fragments_generation != generation or len(cache) >= FRAGMENT_CACHE_SIZE:
+            cache.clear()
+            self._fragments_generation = generation
+        key = (id(record), ctx.base_url)
+        text = cache.get(key)
+        if text is None:
+            text = cache[key] = _encode(resource.render(ctx, record))
+        return text
 
     # -- routing -------------------------------------------------------------------------
     @staticmethod
@@ -176,27 +210,49 @@ class Handler:
             raise errors.method_not_allowed()
         form = request.form() if method == "POST" else {}
         store = self.store
-        with store.lock:
-            ctx = Context(store, store.account(account_sid), request.base_url, request.path)
-            if is_collection:
-                if method == "GET":
-                    return 200, self.list_page(ctx, resource, parent, request.params())
-                resource.collection(ctx, parent)  # 404 for a missing trunk before a 400
-                values = parse_form(resource.create_params(), form, resource.required_on_create)
-                return 201, resource.render(ctx, resource.create(ctx, parent, values))
-            record = resource.get(ctx, parent, sid)
+        with store.lock if method == "GET" else store.writing():
+            # an account is registered only by a write that succeeds: a read or a failed
+            # request leaves the store exactly as it was
+            account = store.accounts.get(account_sid) or Account(account_sid)
+            ctx = Context(store, account, request.base_url, request.path)
+            try:
+                return self._operate(
+                    ctx, resource, parent, sid, is_collection, method, form, request
+                )
+            finally:
+                if method != "GET" and (len(account.trunks) or account.children):
+                    store.accounts.setdefault(account_sid, account)
+
+    def _operate(
+        self,
+        ctx: Context,
+        resource: Resource,
+        parent: Optional[str],
+        sid: Optional[str],
+        is_collection: bool,
+        method: str,
+        form: Dict[str, str],
+        request: Request,
+    ) -> Tuple[int, Any]:
+        if is_collection:
             if method == "GET":
-                return 200, resource.render(ctx, record)
-            if method == "POST":
-                values = parse_form(resource.update_params(), form)
-                return 200, resource.render(ctx, resource.update(ctx, parent, sid, values))
-            assert sid is not None
-            resource.delete(ctx, parent, sid)
-            return 204, None
+                return 200, self.list_page(ctx, resource, parent, request.params())
+            resource.collection(ctx, parent)  # 404 for a missing trunk before a 400
+            values = parse_form(resource.create_params(), form, resource.required_on_create)
+            return 201, resource.render(ctx, resource.create(ctx, parent, values))
+        record = resource.get(ctx, parent, sid)
+        if method == "GET":
+            return 200, resource.render(ctx, record)
+        if method == "POST":
+            values = parse_form(resource.update_params(), form)
+            return 200, resource.render(ctx, resource.update(ctx, parent, sid, values))
+        assert sid is not None
+        resource.delete(ctx, parent, sid)
+        return 204, None
 
     def list_page(
         self, ctx: Context, resource: Resource, parent: Optional[str], query: Dict[str, str]
-    ) -> Dict[str, Any]:
+    ) -> EncodedJSON:
         items = resource.collection(ctx, parent)
         raw_size = query.get("PageSize")
         size = (
@@ -213,9 +269,9 @@ class Handler:
         if token is not None:
             url += "&PageToken=" + quote(token, safe="")
         assert resource.key is not None
-        return {
-            resource.key: [resource.render(ctx, r) for r in records],
-            "meta": {
+        items_json = ", ".join([self._encoded(ctx, resource, r) for r in records])
+        meta = _encode(
+            {
                 "page": page,
                 "page_size": size,
                 "first_page_url": f"{base}0",
@@ -229,5 +285,6 @@ class Handler:
                     f"{base}{page + 1}&PageToken=PA{records[-1]['sid']}" if has_next else None
                 ),
                 "key": resource.key,
-            },
-        }
+            }
+        )
+        return EncodedJSON(f'{{"{resource.key}": [{items_json}], "meta": {meta}}}')

@@ -83,7 +83,7 @@ def dump(store: Store) -> Dict[str, Any]:
 def load(store: Store, snapshot: Mapping[str, Any]) -> None:
     """Replace the store's state with ``snapshot`` (validated first; ValueError if bad)."""
     accounts, domains, numbers = _build(snapshot)
-    with store.lock:
+    with store.writing():
         store.accounts.clear()
         store.accounts.update(accounts)
         store.domains.clear()

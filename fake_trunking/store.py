@@ -12,9 +12,11 @@ no lost writes, no duplicate SIDs, exactly one winner in a race for a DomainName
 from __future__ import annotations
 
 import random
+import re
 import threading
+from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, Optional, Tuple
 
 from .collection import Collection, Record
 
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
 Clock = Callable[[], datetime]
 
 DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+_ACCOUNT_SID = re.compile(r"AC[0-9a-fA-F]{32}\Z")
 
 
 def utc_now() -> datetime:
@@ -73,10 +76,20 @@ class Store:
         self.accounts: Dict[str, Account] = {}
         self.domains: Dict[str, Tuple[str, str]] = {}  # lower-cased domain -> (account, trunk)
         self.numbers: Dict[str, str] = {}  # E.164 number -> PN sid (a number has one owner)
+        # bumped by every write (see ``writing``): whatever is derived from state, like the
+        # handler's cache of rendered items, is valid only for the generation it was made in
+        self.generation = 0
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """The lock, for a block that may change state. Every write goes through here."""
+        with self.lock:
+            self.generation += 1
+            yield
 
     def reset(self) -> None:
         """Forget every account and object; SIDs and Faker values start over from the seed."""
-        with self.lock:
+        with self.writing():
             self.accounts.clear()
             self.domains.clear()
             self.numbers.clear()
@@ -88,6 +101,8 @@ class Store:
     def account(self, sid: str) -> Account:
         acct = self.accounts.get(sid)
         if acct is None:
+            if not isinstance(sid, str) or not _ACCOUNT_SID.match(sid):
+                raise ValueError(f"not an account SID (AC + 32 hex digits): {sid!r}")
             acct = self.accounts[sid] = Account(sid)
         return acct
 

@@ -32,6 +32,14 @@ class TrunkingModel(RuleBasedStateMachine):
         self.pn_on: Dict[str, Optional[str]] = {pn: None for pn in self.numbers}
         self.pn_order: Dict[str, List[str]] = {}  # trunk -> PN sids in association order
         self.cls: Dict[str, List[str]] = {}
+        self.rank: Dict[Any, int] = {}  # (trunk, sid) -> order of its first association
+
+    def place(self, items: List[str], tk: str, sid: str) -> None:
+        """Add an association: one made again goes back to its first position (docs/decisions.md
+        "Pages": a walk never serves it twice)."""
+        self.rank.setdefault((tk, sid), len(self.rank))
+        items.append(sid)
+        items.sort(key=lambda s: self.rank[(tk, s)])
 
     # -- plumbing --------------------------------------------------------------------------
     def call(self, method: str, path: str, **form: Any) -> Any:
@@ -144,7 +152,7 @@ class TrunkingModel(RuleBasedStateMachine):
         if old is not None:
             self.pn_order[old].remove(pn)
         self.pn_on[pn] = tk
-        self.pn_order.setdefault(tk, []).append(pn)
+        self.place(self.pn_order.setdefault(tk, []), tk, pn)
 
     @precondition(lambda self: any(t for t in self.pn_on.values()))
     @rule(data=st.data())
@@ -170,7 +178,7 @@ class TrunkingModel(RuleBasedStateMachine):
             assert (status, body["code"]) == (400, 21245)
         else:
             assert status == 201, body
-            current.append(cl)
+            self.place(current, tk, cl)
 
     @rule(size=st.integers(1, 4))
     def walk_everything(self, size: int) -> None:

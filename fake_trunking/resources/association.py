@@ -210,7 +210,7 @@ def _new_object(store: Store, account: Account, prefix: str, extra: Dict[str, An
 
 def seed_list(store: Store, account_sid: str, prefix: str, friendly_name: Optional[str]) -> str:
     """Add a credential list (``CL``) or IP ACL (``AL``) to the account's registry."""
-    with store.lock:
+    with store.writing():
         account = store.account(account_sid)
         if friendly_name is None:
             friendly_name = store.faker.list_friendly_name(prefix)
@@ -232,7 +232,7 @@ def seed_phone_number(
         raise ValueError("associate a number with a trunk through the PhoneNumbers API")
     if fields.get("address_requirements", "none") not in ADDRESS_REQUIREMENTS:
         raise ValueError(f"address_requirements must be one of {ADDRESS_REQUIREMENTS}")
-    with store.lock:
+    with store.writing():
         account = store.account(account_sid)
         faker = store.faker
         if phone_number is None:

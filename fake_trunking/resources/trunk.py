@@ -210,11 +210,12 @@ def seed_trunks(store: Store, account_sid: str, count: int, fields: Dict[str, An
     values = parse_form(Trunk.params, wire_form(fields))
     if count > 1 and values.get("domain_name"):
         raise ValueError("domain_name must be unique, so it can be given only with count=1")
-    with store.lock:
-        account = store.account(account_sid)
+    with store.writing():
+        existing = store.accounts.get(account_sid)
         limit = store.max_trunks_per_account
-        if limit is not None and len(account.trunks) + count > limit:
+        if limit is not None and (len(existing.trunks) if existing else 0) + count > limit:
             raise errors.too_many_trunks()
+        account = store.account(account_sid)
         ctx = Context(store, account, "", "/v1/Trunks")
         faker = store.faker
         sids: List[str] = []

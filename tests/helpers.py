@@ -1,0 +1,84 @@
+"""Small helpers shared by the suite's test modules (no fixtures here; see conftest.py)."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable, Optional
+
+import pytest
+from twilio.base.exceptions import TwilioException, TwilioRestException
+
+from fake_trunking import FakeTrunkingService
+from fake_trunking.handler import Response
+
+BASE = "https://trunking.twilio.com"
+
+
+class Clock:
+    """A controllable clock: ``clock()`` returns ``now``; ``advance`` moves it on."""
+
+    def __init__(self, start: Optional[datetime] = None) -> None:
+        self.now = start or datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=timezone.utc)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now = self.now + timedelta(**delta)
+
+
+def rest_error(call: Callable[..., Any], *args: Any, **kwargs: Any) -> TwilioRestException:
+    """The ``TwilioRestException`` that ``call(*args, **kwargs)`` raises."""
+    with pytest.raises(TwilioRestException) as info:
+        call(*args, **kwargs)
+    return info.value
+
+
+def list_error(call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """A list/page call that fails: the twilio client raises ``TwilioException`` whose
+    ``args[1]`` is the HTTP response. Returns ``(status_code, parsed JSON body)``."""
+    import json
+
+    with pytest.raises(TwilioException) as info:
+        call(*args, **kwargs)
+    assert not isinstance(info.value, TwilioRestException)
+    response = info.value.args[1]
+    return response.status_code, json.loads(response.text)
+
+
+def basic(user: str, secret: str = "token") -> str:
+    return "Basic " + base64.b64encode(f"{user}:{secret}".encode()).decode()
+
+
+def raw(
+    fake: FakeTrunkingService,
+    method: str,
+    path: str,
+    body: str = "",
+    *,
+    account: Optional[str] = None,
+    secret: Optional[str] = None,
+    auth: Optional[str] = "default",
+    base: str = BASE,
+) -> Response:
+    """Send one request straight to ``fake.handle`` (for what the twilio client cannot send)."""
+    headers = {}
+    if auth == "default":
+        sid = account or fake.default_account_sid
+        headers["Authorization"] = basic(sid, secret or fake.auth_token(sid))
+    elif auth is not None:
+        headers["Authorization"] = auth
+    if body:
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    return fake.handle_url(method, base + path, body.encode(), headers)
+
+
+def assert_error(response: Response, status: int, code: int, message: Optional[str] = None) -> None:
+    body = response.json()
+    assert response.status == status, body
+    assert body["code"] == code, body
+    assert body["status"] == status
+    assert body["more_info"] == f"https://www.twilio.com/docs/errors/{code}"
+    if message is not None:
+        assert body["message"] == message
