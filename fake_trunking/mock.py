@@ -1,0 +1,152 @@
+"""``mock_trunking``: the fake as a decorator or a context manager, for code outside pytest.
+
+    with mock_trunking(seed=1) as fake:          # a started FakeTrunkingService
+        ...
+
+    @mock_trunking(seed=1)                       # a fresh, started fake for each call
+    def check(fake_trunking): ...                # (the parameter is optional; see below)
+
+    @mock_trunking()                             # a TestCase: a fresh fake per test method,
+    class TrunkTests(unittest.TestCase): ...     # as ``self.fake_trunking`` from setUp on
+
+Functions and ``async def`` functions that declare a parameter named ``fake_trunking`` receive the
+fake through it (the parameter is hidden from the signature, so pytest does not look for a fixture
+of that name); others are called unchanged. A decorated call stops and clears its fake when it
+returns or raises. ``with`` stops the fake on exit but keeps its state and calls for inspection.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from typing import Any, Callable, Dict, List, Optional, TypeVar
+
+from .service import FakeTrunkingService
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+ARG = "fake_trunking"  # the parameter (and TestCase attribute) that receives the fake
+TEST_PREFIX = "test"  # methods of a plain class that get their own fake
+
+
+def service_keywords() -> List[str]:
+    """The keyword arguments ``FakeTrunkingService`` accepts (its constructor's, by name)."""
+    params = inspect.signature(FakeTrunkingService.__init__).parameters.values()
+    return [p.name for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY]
+
+
+def check_keywords(kwargs: Dict[str, Any], where: str) -> None:
+    """TypeError naming ``where`` when ``kwargs`` has a key the service does not accept."""
+    known = service_keywords()
+    unknown = sorted(set(kwargs) - set(known))
+    if unknown:
+        raise TypeError(f"{where}: unknown keyword(s) {unknown}; expected some of {known}")
+
+
+class mock_trunking:  # lower case, like ``responses.activate`` and moto's ``mock_aws``
+    """Decorator and context manager that run code against a fresh, started fake.
+
+    ``mock_trunking(**kwargs)`` takes ``FakeTrunkingService``'s keywords (seed, clock,
+    credentials, api_keys, max_trunks_per_account, ...).
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        check_keywords(kwargs, "mock_trunking")
+        self.kwargs = kwargs
+        self.fake: Optional[FakeTrunkingService] = None  # the fake of the active ``with``
+
+    # -- context manager and start/stop ------------------------------------------------------
+    def new_fake(self) -> FakeTrunkingService:
+        """A new, started fake built from this object's keywords."""
+        return FakeTrunkingService(**self.kwargs).start()
+
+    def start(self) -> FakeTrunkingService:
+        """Start a fresh fake (like ``__enter__``); ``stop()`` stops it."""
+        if self.fake is not None:
+            raise RuntimeError("this mock_trunking is already started; stop() it first")
+        self.fake = self.new_fake()
+        return self.fake
+
+    def stop(self) -> None:
+        if self.fake is not None:
+            self.fake.stop()
+            self.fake = None
+
+    def __enter__(self) -> FakeTrunkingService:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    # -- decorator -----------------------------------------------------------------------
+    def __call__(self, target: F) -> F:
+        import unittest
+
+        if isinstance(target, type):
+            if issubclass(target, unittest.TestCase):
+                return self._decorate_test_case(target)  # type: ignore[return-value]
+            for name, value in list(vars(target).items()):
+                if name.startswith(TEST_PREFIX) and inspect.isfunction(value):
+                    setattr(target, name, self._decorate_function(value))
+            return target
+        if not callable(target):
+            raise TypeError(f"mock_trunking decorates functions and classes, not {target!r}")
+        return self._decorate_function(target)
+
+    def _decorate_function(self, func: F) -> F:
+        signature = inspect.signature(func)
+        wants_fake = ARG in signature.parameters
+        new_fake = self.new_fake
+
+        def finish(fake: FakeTrunkingService) -> None:
+            fake.stop()
+            fake.reset()
+
+        wrapper: Callable[..., Any]
+        if inspect.iscoroutinefunction(func):
+
+            @functools.wraps(func)
+            async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+                fake = new_fake()
+                try:
+                    if wants_fake:
+                        kwargs[ARG] = fake
+                    return await func(*args, **kwargs)
+                finally:
+                    finish(fake)
+
+            wrapper = async_wrapper
+        else:
+
+            @functools.wraps(func)
+            def sync_wrapper(*args: Any, **kwargs: Any) -> Any:
+                fake = new_fake()
+                try:
+                    if wants_fake:
+                        kwargs[ARG] = fake
+                    return func(*args, **kwargs)
+                finally:
+                    finish(fake)
+
+            wrapper = sync_wrapper
+        if wants_fake:  # hide the parameter: pytest must not look for a fixture of that name
+            params = [p for p in signature.parameters.values() if p.name != ARG]
+            setattr(wrapper, "__signature__", signature.replace(parameters=params))  # noqa: B010
+        return wrapper  # type: ignore[return-value]
+
+    def _decorate_test_case(self, cls: type) -> type:
+        """Every test method gets a fresh fake, started before ``setUp`` and stopped and cleared
+        after ``tearDown`` (through ``addCleanup``, so also when ``setUp`` fails)."""
+        original_set_up: Callable[[Any], None] = cls.setUp  # type: ignore[attr-defined]
+        new_fake = self.new_fake
+
+        def setUp(test: Any) -> None:
+            fake = new_fake()
+            test.addCleanup(fake.reset)
+            test.addCleanup(fake.stop)  # cleanups run last-in first-out: stop, then reset
+            setattr(test, ARG, fake)
+            original_set_up(test)
+
+        functools.update_wrapper(setUp, original_set_up)
+        cls.setUp = setUp  # type: ignore[attr-defined]
+        return cls
