@@ -1,0 +1,51 @@
+"""Cassettes: record real Twilio traffic safely, replay it deterministically, check the fake.
+
+- ``format``: vcrpy's YAML cassette format, safe reading, scrub + leak check + atomic writing;
+- ``scrub``: default scrubbing (Authorization, account SIDs) and the leak check;
+- ``replay``: ``Replayer.handle``, the indexed, order-insensitive matcher;
+- ``record``: ``open_backend`` for the ``fake``/``replay``/``record``/``live`` modes;
+- ``save``: ``fake.save_cassette``; ``seed``: cassette -> state (``fake.load_cassette``);
+- ``verify``: the fake-vs-cassette diff behind ``fake-trunking verify``.
+
+Nothing here imports ``yaml`` or ``vcr`` until a cassette is read, written or recorded.
+"""
+
+from __future__ import annotations
+
+from .format import (
+    Cassette,
+    CassetteError,
+    Interaction,
+    LeakError,
+    read_cassette,
+    write_cassette,
+)
+from .record import MODES, RecordingRefused, open_backend
+from .replay import Replayer, UnmatchedRequest
+from .scrub import PLACEHOLDER_ACCOUNT, add_scrubber, remove_scrubber
+from .seed import final_state, initial_state
+from .verify import Deviation, Difference, VerifyResult, load_deviations, verify
+
+__all__ = [
+    "MODES",
+    "PLACEHOLDER_ACCOUNT",
+    "Cassette",
+    "CassetteError",
+    "Deviation",
+    "Difference",
+    "Interaction",
+    "LeakError",
+    "RecordingRefused",
+    "Replayer",
+    "UnmatchedRequest",
+    "VerifyResult",
+    "add_scrubber",
+    "final_state",
+    "initial_state",
+    "load_deviations",
+    "open_backend",
+    "read_cassette",
+    "remove_scrubber",
+    "verify",
+    "write_cassette",
+]

@@ -1,0 +1,62 @@
+"""``fake.save_cassette(path)``: the fake's own traffic so far as a ``source: fake`` cassette.
+
+Built from ``fake.calls`` (every request and response the fake served, headers and form body
+included; a call an injected exception cut off has no response and is left out) and written like
+a recording: scrubbed, leak-checked against the fake's tokens and key
+secrets and whatever the requests' ``Authorization`` headers carried, and atomically.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, List, Optional
+
+from ..errors import TwilioError
+from .format import (
+    Cassette,
+    Interaction,
+    PathLike,
+    body_text,
+    metadata,
+    reason_phrase,
+    write_cassette,
+)
+from .scrub import Hook
+
+if TYPE_CHECKING:
+    from ..service import FakeTrunkingService
+
+
+def save_calls(
+    fake: FakeTrunkingService, path: PathLike, *, before_save: Optional[Hook] = None
+) -> Path:
+    interactions: List[Interaction] = []
+    for call in list(fake.calls):
+        request, response = call.request, call.response
+        if response.status == 0:  # an injected exception: nothing was answered, nothing to store
+            continue
+        interactions.append(
+            Interaction(
+                method=request.method.upper(),
+                uri=call.url,
+                request_headers={k: [v] for k, v in request.headers.items()},
+                request_body=body_text(request.body) or None,
+                status=response.status,
+                reason=reason_phrase(response.status),
+                response_headers={k: [v] for k, v in response.headers.items()},
+                response_body=body_text(response.body) or "",
+                account=_account_of(fake, request.headers.get("authorization")),
+            )
+        )
+    secrets = [fake.auth_token(), *(fake.credentials or {}).values()]
+    secrets += [secret for _account, secret in fake.api_keys.values()]
+    cassette = Cassette(interactions, metadata("fake"))
+    return write_cassette(path, cassette, secrets=secrets, before_save=before_save)
+
+
+def _account_of(fake: FakeTrunkingService, authorization: Optional[str]) -> Optional[str]:
+    """The account the fake served the request for (its own authentication rule)."""
+    try:
+        return fake.handler.auth.account_for(authorization)
+    except TwilioError:
+        return None

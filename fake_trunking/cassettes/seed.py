@@ -1,0 +1,339 @@
+"""Cassette -> state snapshot (the format of ``fake_trunking.state``), for ``fake.load_cassette``
+and for ``verify``'s starting point. Nothing here writes into a store: the snapshot goes through
+``fake.load_state``, which validates it before replacing anything.
+
+The interactions are read in order; only 2xx answers count. Each request is routed with the
+handler's own router, so the paths mean exactly what they mean to the fake. What a response shows
+(a created, fetched, updated or listed trunk, origination URL, association or recording) is the
+object's state from then on; a ``DELETE`` answered 204 removes it (a deleted trunk takes its
+sub-resources and associations with it, and its phone numbers become unassigned). Credential
+lists, IP ACLs and phone numbers are the account's API-v2010 objects: they go to the registry.
+
+Two views:
+- ``final_state``: the state at the end of the cassette (``fake.load_cassette``);
+- ``initial_state``: what must have existed before the first request (objects the session used
+  but did not create, as first seen), so a fresh fake can answer the recorded requests (``verify``).
+
+An object the cassette only references (a sub-resource of a trunk never shown, an object deleted
+before ever being shown) gets a minimal record with the fake's defaults.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Dict, Optional, Set, Tuple
+
+from ..collection import Record
+from ..errors import TwilioError
+from ..handler import Handler
+from ..resources import Resource
+from ..resources.association import PHONE_NUMBER_DEFAULTS, PhoneNumber
+from ..resources.origination_url import OriginationUrl
+from ..resources.recording import Recording
+from ..resources.trunk import DEFAULT_RECORDING, DEFAULTS, Trunk
+from ..state import _DATE, FORMAT, ORIGINATION_URL_FIELDS, TRUNK_FIELDS, VERSION
+from .format import Cassette, CassetteError, Interaction, PathLike, read_cassette
+from .scrub import ACCOUNT_SID, PLACEHOLDER_ACCOUNT
+
+if TYPE_CHECKING:
+    from ..service import FakeTrunkingService
+
+UNKNOWN_DATE = "1970-01-01T00:00:00Z"
+LINK_KEYS = {"CL": "credential_lists", "AL": "ip_access_control_lists", "PN": "phone_numbers"}
+_PN_FIELDS = tuple(f for f in PhoneNumber.fields if f not in ("url", "links"))
+
+
+class _Account:
+    def __init__(self) -> None:
+        self.trunks: Dict[str, Record] = {}
+        self.ous: Dict[str, Dict[str, Record]] = {}
+        self.links: Dict[str, Dict[str, Dict[str, None]]] = {k: {} for k in LINK_KEYS.values()}
+        self.registry: Dict[str, Dict[str, Record]] = {p: {} for p in LINK_KEYS}
+
+
+def _date(value: Any, fallback: str) -> str:
+    return value if isinstance(value, str) and _DATE.match(value) else fallback
+
+
+class _Builder:
+    def __init__(self, initial: bool, rename: Optional[str]) -> None:
+        self.initial = initial
+        self.rename = rename
+        self.primary: Optional[str] = None
+        self.accounts: Dict[str, _Account] = {}
+        self.created: Set[Tuple[str, ...]] = set()  # identities created during the session
+        self.seen: Set[Tuple[str, ...]] = set()  # identities already given a first state
+
+    # -- accounts --------------------------------------------------------------------------
+    def account(self, it: Interaction, body: Any) -> str:
+        raw = it.account
+        if not (isinstance(raw, str) and ACCOUNT_SID.fullmatch(raw)):
+            found = body.get("account_sid") if isinstance(body, dict) else None
+            raw = found if isinstance(found, str) and ACCOUNT_SID.fullmatch(found) else None
+        if raw is None:
+            raw = self.primary or PLACEHOLDER_ACCOUNT
+        if self.primary is None:
+            self.primary = raw
+        return self.rename if (self.rename and raw == self.primary) else raw
+
+    def acct(self, sid: str) -> _Account:
+        found = self.accounts.get(sid)
+        if found is None:
+            found = self.accounts[sid] = _Account()
+        return found
+
+    # -- the walk --------------------------------------------------------------------------
+    def observe(self, it: Interaction) -> None:
+        if not 200 <= it.status < 300:
+            return
+        try:
+            resource, parent, sid, is_collection = Handler.route(it.path)
+        except TwilioError:
+            return
+        body = it.json()
+        ac = self.account(it, body)
+        method = it.method.upper()
+        if method == "GET" and is_collection:
+            items = body.get(resource.key) if isinstance(body, dict) and resource.key else None
+            for item in items if isinstance(items, list) else ():
+                self.show(ac, resource, parent, item, created=False)
+        elif method == "POST" and is_collection:
+            self.show(ac, resource, parent, body, created=it.status == 201)
+        elif method in ("GET", "POST"):
+            self.show(ac, resource, parent, body, created=False)
+        elif method == "DELETE" and sid is not None:
+            self.delete(ac, resource, parent, sid)
+
+    @staticmethod
+    def identity(resource: Resource, parent: Optional[str], sid: str) -> Tuple[str, ...]:
+        """An association is one per (trunk, object); anything else is its SID."""
+        if resource.prefix in LINK_KEYS:
+            return (resource.prefix or "", parent or "", sid)
+        return (resource.prefix or "", sid)
+
+    def first_time(self, ident: Tuple[str, ...], created: bool) -> bool:
+        """In the initial view: whether this sighting gives the object its (pre-existing) state."""
+        if created:
+            self.created.add(ident)
+            return False
+        if ident in self.created or ident in self.seen:
+            return False
+        self.seen.add(ident)
+        return True
+
+    def show(
+        self, ac: str, resource: Resource, parent: Optional[str], item: Any, created: bool
+    ) -> None:
+        if not isinstance(item, dict):
+            return
+        if isinstance(resource, Recording):
+            if parent is not None:
+                self.recording(ac, parent, item)
+            return
+        sid = item.get("sid")
+        if not (isinstance(sid, str) and resource.valid_sid(sid)):
+            return
+        if isinstance(resource, Trunk):
+            if not self.initial or self.first_time(("TK", sid), created):
+                self.put_trunk(ac, sid, item)
+            return
+        if parent is None:
+            return
+        if not (self.initial and ("TK", parent) in self.created):
+            self.trunk(ac, parent)  # the parent trunk exists (before the session, if initial)
+        ident = self.identity(resource, parent, sid)
+        if isinstance(resource, OriginationUrl):
+            if not self.initial or self.first_time(ident, created):
+                self.put_ou(ac, parent, sid, item)
+            return
+        prefix = resource.prefix or ""
+        registry = self.acct(ac).registry[prefix]
+        if not self.initial or sid not in registry:  # the API-v2010 object always pre-existed
+            self.put_object(ac, prefix, sid, item)
+        if not self.initial or self.first_time(ident, created):
+            self.link(ac, prefix, parent, sid)
+
+    def delete(self, ac: str, resource: Resource, parent: Optional[str], sid: str) -> None:
+        if isinstance(resource, Recording):
+            return
+        ident = self.identity(resource, parent, sid)
+        if self.initial:
+            if self.first_time(ident, created=False):  # deleted before ever shown: it existed
+                self.minimal(ac, resource, parent, sid)
+            return
+        account = self.acct(ac)
+        if isinstance(resource, Trunk):
+            account.trunks.pop(sid, None)
+            account.ous.pop(sid, None)
+            for links in account.links.values():
+                links.pop(sid, None)
+        elif parent is not None and isinstance(resource, OriginationUrl):
+            account.ous.get(parent, {}).pop(sid, None)
+        elif parent is not None and resource.prefix in LINK_KEYS:
+            account.links[LINK_KEYS[resource.prefix or ""]].get(parent, {}).pop(sid, None)
+
+    # -- records ---------------------------------------------------------------------------
+    def trunk(self, ac: str, sid: str) -> Record:
+        """The trunk ``sid`` of ``ac``, a minimal one if the cassette never showed it."""
+        account = self.acct(ac)
+        found = account.trunks.get(sid)
+        if found is None:
+            found = account.trunks[sid] = self.default_trunk(ac, sid)
+        return found
+
+    @staticmethod
+    def default_trunk(ac: str, sid: str) -> Record:
+        record: Record = dict(DEFAULTS)
+        record.update(
+            sid=sid,
+            account_sid=ac,
+            recording=dict(DEFAULT_RECORDING),
+            date_created=UNKNOWN_DATE,
+            date_updated=UNKNOWN_DATE,
+        )
+        return record
+
+    def put_trunk(self, ac: str, sid: str, item: Dict[str, Any]) -> None:
+        account = self.acct(ac)
+        record = account.trunks.get(sid) or self.default_trunk(ac, sid)
+        for name in TRUNK_FIELDS:
+            if name in item and name not in ("sid", "account_sid", "recording"):
+                record[name] = item[name]
+        self.set_recording(record, item.get("recording"))
+        record["date_created"] = _date(record["date_created"], UNKNOWN_DATE)
+        record["date_updated"] = _date(record["date_updated"], record["date_created"])
+        account.trunks[sid] = record
+
+    @staticmethod
+    def set_recording(trunk: Record, value: Any) -> None:
+        if isinstance(value, dict):
+            merged = dict(trunk.get("recording") or DEFAULT_RECORDING)
+            merged.update({k: value[k] for k in ("mode", "trim") if isinstance(value.get(k), str)})
+            trunk["recording"] = merged
+
+    def recording(self, ac: str, parent: str, item: Dict[str, Any]) -> None:
+        ident = ("TK", parent)
+        if self.initial and (ident in self.created or ident in self.seen):
+            return
+        self.set_recording(self.trunk(ac, parent), item)
+
+    def put_ou(self, ac: str, trunk_sid: str, sid: str, item: Dict[str, Any]) -> None:
+        record: Record = {name: item.get(name) for name in ORIGINATION_URL_FIELDS}
+        record.update(sid=sid, account_sid=ac, trunk_sid=trunk_sid)
+        record["date_created"] = _date(record["date_created"], UNKNOWN_DATE)
+        record["date_updated"] = _date(record["date_updated"], record["date_created"])
+        self.acct(ac).ous.setdefault(trunk_sid, {})[sid] = record
+
+    def put_object(self, ac: str, prefix: str, sid: str, item: Dict[str, Any]) -> None:
+        if prefix == "PN":
+            obj: Record = dict(PHONE_NUMBER_DEFAULTS)
+            obj.update({name: item[name] for name in _PN_FIELDS if name in item})
+            if not isinstance(obj.get("capabilities"), dict):
+                obj["capabilities"] = dict(PHONE_NUMBER_DEFAULTS["capabilities"])
+            if not isinstance(obj.get("phone_number"), str):
+                obj["phone_number"] = self.made_up_number(sid)
+        else:
+            obj = {"friendly_name": item.get("friendly_name")}
+            obj["date_created"] = item.get("date_created")
+            obj["date_updated"] = item.get("date_updated")
+        obj.update(sid=sid, account_sid=ac, trunk_sid=None)
+        obj["date_created"] = _date(obj.get("date_created"), UNKNOWN_DATE)
+        obj["date_updated"] = _date(obj.get("date_updated"), obj["date_created"])
+        if prefix != "PN":
+            del obj["trunk_sid"]
+        self.acct(ac).registry[prefix][sid] = obj
+
+    def link(self, ac: str, prefix: str, trunk_sid: str, sid: str) -> None:
+        links = self.acct(ac).links[LINK_KEYS[prefix]]
+        if prefix == "PN":  # a number is on one trunk at a time: associating moves it
+            for other in links.values():
+                other.pop(sid, None)
+        links.setdefault(trunk_sid, {})[sid] = None
+
+    def minimal(self, ac: str, resource: Resource, parent: Optional[str], sid: str) -> None:
+        if isinstance(resource, Trunk):
+            self.trunk(ac, sid)
+        elif parent is not None and isinstance(resource, OriginationUrl):
+            self.trunk(ac, parent)
+            item = {"weight": 10, "priority": 10, "enabled": True, "friendly_name": ""}
+            self.put_ou(ac, parent, sid, {**item, "sip_url": "sip:unknown.invalid"})
+        elif parent is not None and resource.prefix in LINK_KEYS:
+            self.trunk(ac, parent)
+            prefix = resource.prefix or ""
+            if sid not in self.acct(ac).registry[prefix]:
+                self.put_object(ac, prefix, sid, {})
+            self.link(ac, prefix, parent, sid)
+
+    def made_up_number(self, sid: str) -> str:
+        used = {
+            o.get("phone_number") for a in self.accounts.values() for o in a.registry["PN"].values()
+        }
+        n = int(sid[2:], 16) % 10**10
+        while f"+1{n:010d}" in used:
+            n = (n + 1) % 10**10
+        return f"+1{n:010d}"
+
+    # -- output ----------------------------------------------------------------------------
+    def snapshot(self) -> Dict[str, Any]:
+        accounts: Dict[str, Any] = {}
+        for ac, account in self.accounts.items():
+            links = {
+                key: {tk: list(sids) for tk, sids in per.items() if sids and tk in account.trunks}
+                for key, per in account.links.items()
+            }
+            on_trunk = {sid: tk for tk, sids in links["phone_numbers"].items() for sid in sids}
+            for sid, obj in account.registry["PN"].items():
+                obj["trunk_sid"] = on_trunk.get(sid)
+            accounts[ac] = {
+                "trunks": list(account.trunks.values()),
+                "origination_urls": {
+                    tk: list(ous.values())
+                    for tk, ous in account.ous.items()
+                    if ous and tk in account.trunks
+                },
+                **links,
+                "registry": {p: list(objs.values()) for p, objs in account.registry.items()},
+            }
+        return {"format": FORMAT, "version": VERSION, "accounts": accounts}
+
+
+def _build(cassette: Cassette, initial: bool, account_sid: Optional[str]) -> Dict[str, Any]:
+    builder = _Builder(initial, account_sid)
+    for it in cassette.interactions:
+        builder.observe(it)
+    return builder.snapshot()
+
+
+def primary_account(cassette: Cassette) -> str:
+    """The account a cassette was made with: its first ``account``, else the first account SID
+    a response shows (a vcrpy cassette from elsewhere), else the placeholder."""
+    if cassette.accounts:
+        return cassette.accounts[0]
+    for it in cassette.interactions:
+        found = ACCOUNT_SID.search(it.response_body)
+        if found:
+            return found.group(0)
+    return PLACEHOLDER_ACCOUNT
+
+
+def final_state(cassette: Cassette, account_sid: Optional[str] = None) -> Dict[str, Any]:
+    """The state the cassette ends in. ``account_sid`` renames the cassette's (first) account."""
+    return _build(cassette, False, account_sid)
+
+
+def initial_state(cassette: Cassette) -> Dict[str, Any]:
+    """What existed before the cassette's first request, as far as the cassette shows it."""
+    return _build(cassette, True, None)
+
+
+def load_into(fake: FakeTrunkingService, path: PathLike, account_sid: Optional[str] = None) -> None:
+    """``fake.load_cassette``: replace the fake's state with the cassette's final state.
+
+    The cassette's (first, scrubbed) account becomes ``account_sid`` (default: the fake's
+    ``default_account_sid``), so ``fake.client()`` sees what the recorded account saw.
+    """
+    cassette = read_cassette(path)
+    snapshot = final_state(cassette, account_sid or fake.default_account_sid)
+    try:
+        fake.load_state(snapshot)
+    except ValueError as exc:
+        raise CassetteError(f"{path}: cannot seed the fake from it: {exc}") from None

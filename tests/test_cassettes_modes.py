@@ -1,0 +1,333 @@
+"""The four modes (issue 4): ``fake_trunking.cassettes.open_backend`` directly, and a downstream
+pytest suite run through ``pytester`` in every mode with the same test code.
+
+"Twilio" in record and live mode is simulated by a ``FakeTrunkingServer`` on a loopback port
+(``FAKE_TRUNKING_BASE_URL`` points the real requests at it): no test reaches the internet.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import importlib
+import textwrap
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+import requests
+import vcr
+import yaml
+from faker import Faker
+from twilio.rest import Client
+
+from fake_trunking.cassettes import (
+    PLACEHOLDER_ACCOUNT,
+    CassetteError,
+    LeakError,
+    RecordingRefused,
+    open_backend,
+    read_cassette,
+    verify,
+)
+from fake_trunking.server import FakeTrunkingServer
+
+from .test_cassettes import VCR_MATCH, provision
+
+# pytester restores sys.modules after every in-process run, so what an inner run imports is
+# imported (and assertion-rewritten) again by the next run: ~2 s each. Imported here first, the
+# heavy ones stay, and a run costs ~0.1 s.
+for _name in (
+    "hypothesis",
+    "hypothesis.strategies",
+    "aiohttp",
+    "aioresponses",
+    "twilio.rest",
+    "vcr",
+    "fake_trunking._aiohttp_mock",
+):
+    with contextlib.suppress(ImportError):
+        importlib.import_module(_name)
+Faker()  # loads its locale providers once
+
+ACCOUNT = "AC" + "7e" * 16
+TOKEN = "t0k3n" + "fedcba9876543210" * 2  # the canary: it must never reach a cassette
+
+
+@pytest.fixture
+def twilio(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeTrunkingServer]:
+    """A simulated Twilio on loopback, with the environment record and live mode need."""
+    with FakeTrunkingServer(seed=21, credentials={ACCOUNT: TOKEN}) as server:
+        monkeypatch.setenv("TWILIO_ACCOUNT_SID", ACCOUNT)
+        monkeypatch.setenv("TWILIO_AUTH_TOKEN", TOKEN)
+        monkeypatch.setenv("FAKE_TRUNKING_RECORD_ACCOUNTS", f"ACsomethingelse, {ACCOUNT}")
+        monkeypatch.setenv("FAKE_TRUNKING_BASE_URL", server.base_url)
+        yield server
+
+
+def test_unknown_mode_is_refused(tmp_path: Path) -> None:
+    with (
+        pytest.raises(CassetteError, match="unknown trunking mode 'rewind'"),
+        open_backend("rewind", tmp_path / "c.yaml", {}),
+    ):
+        pass  # pragma: no cover
+
+
+def test_fake_mode_is_the_fake_itself(tmp_path: Path) -> None:
+    with open_backend("fake", tmp_path / "c.yaml", {"seed": 3}) as backend:
+        assert backend.mode == "fake"
+        trunk = backend.client().trunking.v1.trunks.create(friendly_name="x")
+        assert [c.path for c in backend.calls] == ["/v1/Trunks"]
+        assert trunk.account_sid == backend.default_account_sid
+    assert not (tmp_path / "c.yaml").exists()
+
+
+@pytest.mark.parametrize("mode", ["record", "live"])
+def test_record_and_live_refuse_without_credentials_or_for_unlisted_accounts(
+    twilio: FakeTrunkingServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, mode: str
+) -> None:
+    path = tmp_path / "c.yaml"
+
+    def refusal() -> str:
+        with pytest.raises(RecordingRefused) as info, open_backend(mode, path, {}):
+            pass  # pragma: no cover
+        assert TOKEN not in str(info.value)
+        return str(info.value)
+
+    monkeypatch.setenv("FAKE_TRUNKING_RECORD_ACCOUNTS", "AC" + "0" * 32)
+    assert refusal() == (
+        f"refusing {mode} mode against account {ACCOUNT}: it is not listed in "
+        "FAKE_TRUNKING_RECORD_ACCOUNTS (list only test accounts there)"
+    )
+    monkeypatch.delenv("FAKE_TRUNKING_RECORD_ACCOUNTS")
+    assert "not listed" in refusal()
+    monkeypatch.setenv("FAKE_TRUNKING_RECORD_ACCOUNTS", ACCOUNT)
+    monkeypatch.delenv("TWILIO_AUTH_TOKEN")
+    assert "needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN" in refusal()
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", TOKEN)
+    monkeypatch.setenv("FAKE_TRUNKING_BASE_URL", "https://example.com")
+    assert "FAKE_TRUNKING_BASE_URL must be a trunking*.twilio.com host" in refusal()
+    assert not path.exists()
+    assert twilio.fake.calls == []  # nothing reached "Twilio"
+
+
+def test_record_writes_a_scrubbed_live_cassette_that_replays_and_verifies(
+    twilio: FakeTrunkingServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "tapes" / "session.yaml"
+    cl = twilio.fake.seed_credential_list(ACCOUNT, "PBX users")
+    pn = twilio.fake.seed_phone_number(ACCOUNT, phone_number="+14155550199")
+    with open_backend("record", path, {}) as backend:
+        assert backend.mode == "record" and backend.default_account_sid == ACCOUNT
+        recorded = provision(backend.client(), cl, pn)
+        with pytest.raises(requests.ConnectionError):  # only Trunking requests go out
+            requests.get("https://api.twilio.com/2010-04-01/Accounts.json", timeout=5)
+    assert len(twilio.fake.calls) > 10  # they all reached the simulated Twilio
+    text = path.read_text()
+    assert "authorization" not in text.lower()
+    assert TOKEN not in text and ACCOUNT not in text
+    assert base64.b64encode(f"{ACCOUNT}:{TOKEN}".encode()).decode() not in text
+    meta = yaml.safe_load(text)["metadata"]
+    assert meta["source"] == "live" and meta["last_verified"] == meta["recorded_at"][:10]
+    cassette = read_cassette(path)
+    assert cassette.accounts == [PLACEHOLDER_ACCOUNT]
+    assert len(cassette.interactions) == len(twilio.fake.calls)
+    twilio.stop()  # replay needs no network and no fake
+    with open_backend("replay", path, {}) as backend:
+        assert provision(backend.client(), cl, pn) == recorded
+    client = Client(PLACEHOLDER_ACCOUNT, "any")
+    with vcr.use_cassette(str(path), record_mode="none", match_on=VCR_MATCH) as tape:
+        assert provision(client, cl, pn) == recorded  # vcrpy alone replays it too
+        assert tape.all_played
+    assert verify(path).ok
+
+
+def test_live_mode_writes_nothing(twilio: FakeTrunkingServer, tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    with open_backend("live", path, {}) as backend:
+        assert backend.mode == "live"
+        trunk = backend.client().trunking.v1.trunks.create(friendly_name="live")
+        assert trunk.account_sid == ACCOUNT
+        with pytest.raises(requests.ConnectionError):
+            requests.get("https://example.com/", timeout=5)
+    assert [c.path for c in twilio.fake.calls] == ["/v1/Trunks"]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_record_refuses_to_write_a_cassette_holding_the_token(
+    twilio: FakeTrunkingServer, tmp_path: Path
+) -> None:
+    import urllib3.connectionpool as pools
+
+    before = (pools.HTTPConnectionPool.ConnectionCls, pools.HTTPSConnectionPool.ConnectionCls)
+    path = tmp_path / "c.yaml"
+    with (
+        pytest.raises(LeakError, match="nothing was written"),
+        open_backend("record", path, {}) as backend,
+    ):
+        backend.client().trunking.v1.trunks.create(friendly_name=TOKEN[:40])
+    assert not path.exists()
+    # the refusal happens after vcrpy has exited: nothing stays patched
+    after = (pools.HTTPConnectionPool.ConnectionCls, pools.HTTPSConnectionPool.ConnectionCls)
+    assert after == before
+
+
+def test_record_without_requests_writes_an_empty_cassette(
+    twilio: FakeTrunkingServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "empty.yaml"
+    with open_backend("record", path, {}):
+        pass
+    assert read_cassette(path).interactions == []
+    with open_backend("replay", path, {}) as backend:
+        assert backend.replayer.unplayed == []
+
+
+DOWNSTREAM = """
+    import pytest
+    from twilio.base.exceptions import TwilioRestException
+
+
+    def test_provision(fake_trunking, trunking_client):
+        trunks = trunking_client.trunking.v1.trunks
+        trunk = trunks.create(friendly_name="edge", domain_name="edge-ds.pstn.twilio.com")
+        assert trunk.account_sid == fake_trunking.default_account_sid
+        assert trunks(trunk.sid).update(secure=True).secure is True
+        ou = trunks(trunk.sid).origination_urls.create(
+            weight=1, priority=2, enabled=True, friendly_name="pbx", sip_url="sip:pbx.example.com"
+        )
+        assert [o.sid for o in trunks(trunk.sid).origination_urls.list()] == [ou.sid]
+        with pytest.raises(TwilioRestException) as info:
+            trunks.create(domain_name="edge-ds.pstn.twilio.com")
+        assert (info.value.status, info.value.code) == (400, 21248)
+        trunks(trunk.sid).delete()
+
+
+    @pytest.mark.trunking_cassette("shared/listing.yaml")
+    def test_listing(fake_trunking, trunking_client):
+        assert trunking_client.trunking.v1.trunks.list() == []
+"""
+
+CHANGED = """
+import pytest
+
+
+@pytest.mark.trunking_cassette("test_downstream/test_provision.yaml")
+def test_changed(trunking_client):
+    trunking_client.trunking.v1.trunks.create(friendly_name="new")
+"""
+
+INI = "[pytest]\nasyncio_default_fixture_loop_scope = function\n"
+
+# --assert=plain: each in-process run would otherwise re-import and rewrite ~75 plugin modules
+QUIET = ("-p", "no:randomly", "--assert=plain")
+
+CONFTEST = '''
+    import pytest
+    from fake_trunking import FakeTrunkingService
+    from fake_trunking.pytest_plugin import cassette_path
+
+
+    @pytest.fixture(autouse=True)
+    def save_offline_cassettes(request, fake_trunking):
+        """How a suite makes its cassettes offline: the fake's own traffic, saved per test."""
+        yield
+        if isinstance(fake_trunking, FakeTrunkingService):
+            fake_trunking.save_cassette(cassette_path(request))
+'''
+
+
+def test_one_downstream_suite_runs_in_every_mode(
+    pytester: pytest.Pytester, twilio: FakeTrunkingServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.makeini(INI)
+    pytester.makepyfile(test_downstream=textwrap.dedent(DOWNSTREAM))
+    cassettes = pytester.path / "cassettes"
+    provision_tape = cassettes / "test_downstream" / "test_provision.yaml"
+    listing_tape = cassettes / "shared" / "listing.yaml"
+
+    # fake mode (the default) writes the cassettes offline through save_cassette
+    pytester.makeconftest(textwrap.dedent(CONFTEST))
+    pytester.runpytest(*QUIET).assert_outcomes(passed=2)
+    assert read_cassette(provision_tape).metadata["source"] == "fake"
+    (pytester.path / "conftest.py").unlink()
+
+    # replay answers from those cassettes, with nothing else running
+    pytester.runpytest("--trunking-mode=replay", *QUIET).assert_outcomes(passed=2)
+
+    # record against "Twilio" (env FAKE_TRUNKING_MODE works as well as the option)
+    monkeypatch.setenv("FAKE_TRUNKING_MODE", "record")
+    pytester.runpytest(*QUIET).assert_outcomes(passed=2)
+    monkeypatch.delenv("FAKE_TRUNKING_MODE")
+    assert read_cassette(provision_tape).metadata["source"] == "live"
+    assert read_cassette(listing_tape).interactions[0].status == 200
+    assert TOKEN not in provision_tape.read_text() and ACCOUNT not in provision_tape.read_text()
+    served = len(twilio.fake.calls)
+    assert served == 7
+
+    # live: the same requests again (a new domain is free: the recorded trunk was deleted)
+    before = provision_tape.read_bytes()
+    pytester.runpytest("--trunking-mode=live", *QUIET).assert_outcomes(passed=2)
+    assert len(twilio.fake.calls) == 2 * served
+    assert provision_tape.read_bytes() == before
+
+    # replay of the live recording, with "Twilio" gone; a test that makes a request the
+    # recording did not make fails, naming the request and the cassette
+    twilio.stop()
+    pytester.makepyfile(test_changed=CHANGED)
+    result = pytester.runpytest("--trunking-mode=replay", *QUIET)
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(
+        ["*replay: no recorded answer for POST /v1/Trunks*FriendlyName=new*test_provision.yaml*"]
+    )
+
+
+def test_replay_mode_without_the_cassette_fails_the_test_clearly(pytester: pytest.Pytester) -> None:
+    pytester.makeini(INI)
+    pytester.makepyfile(
+        test_missing="def test_x(trunking_client):\n    trunking_client.trunking.v1.trunks.list()\n"
+    )
+    result = pytester.runpytest("--trunking-mode=replay", *QUIET)
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*test_x.yaml: no such cassette to replay*record*"])
+
+
+def test_record_with_an_api_key_scans_for_the_key_secret(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    key, secret = "SK" + "4a" * 16, "s3cr3t" + "0a1b2c3d" * 4
+    with FakeTrunkingServer(seed=22, api_keys={key: (ACCOUNT, secret)}) as server:
+        monkeypatch.setenv("TWILIO_ACCOUNT_SID", ACCOUNT)
+        monkeypatch.setenv("TWILIO_API_KEY", key)
+        monkeypatch.setenv("TWILIO_API_SECRET", secret)
+        monkeypatch.delenv("TWILIO_AUTH_TOKEN", raising=False)
+        monkeypatch.setenv("FAKE_TRUNKING_RECORD_ACCOUNTS", ACCOUNT)
+        monkeypatch.setenv("FAKE_TRUNKING_BASE_URL", server.base_url)
+        path = tmp_path / "key.yaml"
+        with open_backend("record", path, {}) as backend:
+            trunk = backend.client().trunking.v1.trunks.create(friendly_name="keyed")
+        assert trunk.account_sid == ACCOUNT
+        text = path.read_text()
+        assert secret not in text and key not in text and ACCOUNT not in text
+        with pytest.raises(LeakError), open_backend("record", path, {}) as backend:
+            backend.client().trunking.v1.trunks.create(friendly_name=secret)
+        assert path.read_text() == text  # the earlier cassette is untouched
+
+
+def test_a_cassette_vcrpy_recorded_reads_verifies_and_seeds(tmp_path: Path) -> None:
+    """Interop the other way: a plain vcrpy cassette (unscrubbed, no metadata) is usable too."""
+    path = tmp_path / "vcrpy.yaml"
+    with FakeTrunkingServer(seed=23) as server:
+        cl = server.fake.seed_credential_list(friendly_name="PBX users")
+        with vcr.use_cassette(str(path), record_mode="all"):
+            seen = provision(server.client(), cl)
+    cassette = read_cassette(path)
+    assert cassette.metadata == {} and cassette.accounts == []
+    result = verify(path)
+    assert result.ok, result.report()
+    fresh = FakeTrunkingServer(seed=24).fake
+    fresh.load_cassette(path)
+    with fresh:
+        tk = fresh.client().trunking.v1.trunks(seen["trunk"])
+        assert tk.fetch().auth_type == "CREDENTIAL_LIST"
+        assert [c.sid for c in tk.credentials_lists.list()] == [cl]
