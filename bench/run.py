@@ -93,14 +93,17 @@ def section_ops(quick: bool) -> List[Row]:
         trunks(doomed[-1]).delete()
         bodies = [c.response.body for c in fake.calls]
     doomed.pop()
-    stub = responses.RequestsMock(assert_all_requests_are_fired=False)
-    stub.add("GET", f"{BASE}/Trunks/{keep}", body=bodies[0], content_type="application/json")
-    stub.add("POST", f"{BASE}/Trunks", body=bodies[1], status=201, content_type="application/json")
-    stub.add("POST", f"{BASE}/Trunks/{keep}", body=bodies[2], content_type="application/json")
-    stub.add("GET", f"{BASE}/Trunks", body=bodies[3], content_type="application/json")
     import re
 
-    stub.add("DELETE", re.compile(f"{BASE}/Trunks/TK[0-9a-f]+"), status=204)
+    # one stub per operation, each with the single canned answer it needs (the floor: a
+    # responses registry of one entry returning fixed bytes)
+    canned = {
+        "fetch": ("GET", f"{BASE}/Trunks/{keep}", bodies[0], 200),
+        "create": ("POST", f"{BASE}/Trunks", bodies[1], 201),
+        "update": ("POST", f"{BASE}/Trunks/{keep}", bodies[2], 200),
+        "list-page": ("GET", f"{BASE}/Trunks", bodies[3], 200),
+        "delete": ("DELETE", re.compile(f"{BASE}/Trunks/TK[0-9a-f]+"), b"", 204),
+    }
 
     operations: Dict[str, Callable[[int], Any]] = {
         "fetch": lambda i: trunks(keep).fetch(),
@@ -120,6 +123,9 @@ def section_ops(quick: bool) -> List[Row]:
             sides = {"fake": delete_from(fake_doomed), "stub": delete_from(stub_doomed)}
         else:
             sides = {"fake": fn, "stub": fn}
+        method, url, body, status = canned[op]
+        stub = responses.RequestsMock(assert_all_requests_are_fired=False)
+        stub.add(method, url, body=body, status=status, content_type="application/json")
         t = alternate(sides, n, rounds, around={"fake": fake, "stub": stub})
         rows.append(
             _ratio_row(

@@ -1,8 +1,38 @@
 """fake-trunking: a stateful, in-memory fake of Twilio's Elastic SIP Trunking v1 API."""
 
+from typing import TYPE_CHECKING, Any
+
 from ._version import __version__
 from .errors import TwilioError
+from .faults import Fault
 from .handler import Request, Response
+from .mock import mock_trunking
 from .service import FakeTrunkingService
 
-__all__ = ["FakeTrunkingService", "Request", "Response", "TwilioError", "__version__"]
+if TYPE_CHECKING:  # imported on first use (``client_for`` imports twilio): see ``__getattr__``
+    from .client import client_for
+    from .server import FakeTrunkingServer
+
+_LAZY = {"client_for": ".client", "FakeTrunkingServer": ".server"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    return getattr(import_module(module, __name__), name)
+
+
+__all__ = [
+    "FakeTrunkingServer",
+    "FakeTrunkingService",
+    "Fault",
+    "Request",
+    "Response",
+    "TwilioError",
+    "__version__",
+    "client_for",
+    "mock_trunking",
+]

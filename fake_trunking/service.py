@@ -11,16 +11,20 @@ Stop mocks in the reverse order of starting them (as with any ``mock.patch``).
 
 from __future__ import annotations
 
+import os
 import random
 import re
 import threading
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple, Union
 from urllib.parse import urlsplit
 
-from . import _adapter, state
+from . import _adapter, _async_adapter, state
+from .faults import Fault, FaultInjection, FaultSet
 from .handler import ApiKeys, Authenticator, Handler, Request, Response
+from .inspection import Inspection
 from .resources.association import seed_list, seed_phone_number
 from .resources.trunk import seed_trunks
 from .store import Clock, Store
@@ -41,8 +45,10 @@ class Call:
     """One request the fake served, as the handler saw it."""
 
     request: Request
-    response: Response
+    response: Response  # for a call that raised: status 0, empty body
     duration: float  # seconds spent in the fake
+    fault: Optional[Fault] = None  # the injected fault that answered or delayed it
+    exception: Optional[BaseException] = None  # what an exception fault raised
 
     @property
     def method(self) -> str:
@@ -72,12 +78,17 @@ class Call:
         return self.response.json()
 
 
-class FakeTrunkingService:
+NO_RESPONSE = Response(0, {}, b"")  # the ``response`` of a call that raised
+
+
+class FakeTrunkingService(FaultInjection, Inspection):
     """An in-memory, thread-safe, stateful fake of Twilio Elastic SIP Trunking v1.
 
     >>> with FakeTrunkingService(seed=1) as fake:
     ...     trunk = fake.client().trunking.v1.trunks.create(friendly_name="edge")
     """
+
+    mode = "fake"  # like the cassette backends' ``mode`` (the pytest plugin serves either)
 
     def __init__(
         self,
@@ -99,21 +110,28 @@ class FakeTrunkingService:
             rng = random.Random(f"account:{seed}") if seed is not None else random.Random()
             self.default_account_sid = f"AC{rng.getrandbits(128):032x}"
         self._mock: Optional[Any] = None
+        self._async_mock: Optional[Any] = None  # the aiohttp adapter, when aiohttp is installed
         self._lock = threading.Lock()
         self.calls: List[Call] = []  # every request served, oldest first
+        self._faults = FaultSet(seed)  # see fake_trunking.faults
 
     # -- lifecycle -----------------------------------------------------------------------
     def start(self) -> FakeTrunkingService:
         with self._lock:
             if self._mock is None:
                 self._mock = _adapter.start(self)
+                self._async_mock = _async_adapter.start(self)
         return self
 
     def stop(self) -> None:
         with self._lock:
             if self._mock is not None:
-                _adapter.stop(self, self._mock)
-                self._mock = None
+                try:
+                    _async_adapter.stop(self, self._async_mock)
+                finally:
+                    self._async_mock = None
+                    _adapter.stop(self, self._mock)
+                    self._mock = None
 
     @property
     def active(self) -> bool:
@@ -126,16 +144,31 @@ class FakeTrunkingService:
         self.stop()
 
     def reset(self) -> None:
-        """Clear all state (every account, trunk, sub-resource and registry object) and calls."""
+        """Clear all state (every account, trunk, sub-resource and registry object), calls and
+        injected faults."""
         self.store.reset()
         self.calls.clear()
+        self._faults.reset()
 
     # -- the one entry point every adapter uses --------------------------------------------
     def handle(self, request: Request) -> Response:
-        """Answer one request and log it in ``calls``. Every adapter goes through here."""
+        """Answer one request and log it in ``calls``. Every adapter goes through here.
+
+        An injected fault that matches is applied first (``inject_fault``): it may delay the
+        call, answer it with an error, or raise its exception from here (logged all the same).
+        """
         started = time.perf_counter()
-        response = self.handler.handle(request)
-        self.calls.append(Call(request, response, time.perf_counter() - started))
+        fault = self._faults.select(request)
+        if fault is None:
+            response = self.handler.handle(request)
+        else:
+            try:
+                response = fault.serve(request, self.handler)
+            except Exception as exc:
+                duration = time.perf_counter() - started
+                self.calls.append(Call(request, NO_RESPONSE, duration, fault, exc))
+                raise
+        self.calls.append(Call(request, response, time.perf_counter() - started, fault))
         return response
 
     def handle_url(
@@ -168,6 +201,27 @@ class FakeTrunkingService:
         """Replace all state with ``snapshot``; a bad one raises ValueError and changes nothing."""
         state.load(self.store, snapshot)
 
+    # -- cassettes (fake_trunking.cassettes; yaml is imported only when used) -------------
+    def save_cassette(self, path: Union[str, os.PathLike[str]], **options: Any) -> Path:
+        """Write the traffic served so far (``calls``) as a vcrpy cassette (``source: fake``).
+
+        Scrubbed (no Authorization header; account SIDs become placeholders) and leak-checked
+        (``LeakError``, nothing written, if a token is still in it); written atomically. Option:
+        ``before_save=hook(interaction) -> interaction or None``.
+        """
+        from .cassettes.save import save_calls
+
+        return save_calls(self, path, **options)
+
+    def load_cassette(
+        self, path: Union[str, os.PathLike[str]], account_sid: Optional[str] = None
+    ) -> None:
+        """Replace all state with the final state the cassette shows (its account becomes
+        ``account_sid``, default ``default_account_sid``); a bad file is a ``CassetteError``."""
+        from .cassettes.seed import load_into
+
+        load_into(self, path, account_sid)
+
     # -- clients -------------------------------------------------------------------------
     def auth_token(self, account_sid: Optional[str] = None) -> str:
         sid = account_sid or self.default_account_sid
@@ -184,6 +238,24 @@ class FakeTrunkingService:
 
         sid = account_sid or self.default_account_sid
         return Client(sid, self.auth_token(sid), **kwargs)
+
+    def async_client(self, account_sid: Optional[str] = None, **kwargs: Any) -> Client:
+        """A ``Client`` on twilio's async HTTP client, for the ``*_async`` methods.
+
+        Its ``http_client`` is a ``LazyAsyncTwilioHttpClient`` (an ``AsyncTwilioHttpClient`` that
+        opens its aiohttp session in the running loop on first use), so it can be made in sync
+        code; ``await client.http_client.close()`` or ``.close_sync()`` closes it. Needs the
+        ``async`` extra. Extra keywords go to ``Client``.
+        """
+        try:
+            from .async_client import LazyAsyncTwilioHttpClient
+        except ImportError as exc:
+            raise ImportError(
+                "async_client() needs the 'async' extra "
+                f"(pip install 'fake-trunking[async]'): {exc}"
+            ) from exc
+        kwargs.setdefault("http_client", LazyAsyncTwilioHttpClient())
+        return self.client(account_sid, **kwargs)
 
     # -- seeding (Python API, no HTTP) ---------------------------------------------------
     def seed_trunks(
