@@ -24,12 +24,15 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Callable, Dict, List, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, List, Tuple
 
 from fake_trunking import FakeTrunkingService, _adapter
 from fake_trunking.cassettes import Replayer, read_cassette
 from fake_trunking.cassettes.scrub import PLACEHOLDER_ACCOUNT
 from fake_trunking.handler import Request
+
+if TYPE_CHECKING:
+    from bench.run import Row
 
 
 def make_cassette(n: int, folder: Path) -> Tuple[Path, List[str]]:
@@ -124,3 +127,43 @@ def main(argv: List[str]) -> int:
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
+
+
+def rows(quick: bool) -> List[Row]:
+    """The ``python -m bench`` rows: flat replay cost, and how far ahead of vcrpy we are."""
+    from bench.run import Row
+
+    small, big = (50, 300) if quick else (100, 5000)
+    samples, vcr_samples = (20, 3) if quick else (300, 30)
+    results: Dict[int, Dict[str, float]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in (small, big):
+            path, sids = make_cassette(n, Path(tmp))
+            measure(path, sids, 5 if quick else 20, 1 if quick else 3)
+            results[n] = measure(path, sids, samples, vcr_samples)
+    flat = results[big]["ours, client (us)"] / results[small]["ours, client (us)"]
+    ahead = results[big]["vcrpy, client (us)"] / results[big]["ours, client (us)"]
+    return [
+        Row(
+            f"cassette replay per request: {big:,} vs {small} interactions",
+            f"{flat:.2f}",
+            "<= 1.2",
+            flat <= 1.2,
+            f"{results[big]['ours, client (us)']:.0f} vs "
+            f"{results[small]['ours, client (us)']:.0f} us per request",
+        ),
+        Row(
+            f"vcrpy replay / ours at {big:,} interactions",
+            f"{ahead:.0f}x",
+            ">= 20x",
+            ahead >= 20,
+            f"vcrpy {results[big]['vcrpy, client (us)'] / 1000:.1f} ms per request",
+        ),
+        Row(
+            f"cassette load + index, {big:,} interactions",
+            f"{results[big]['ours: load + index (ms)']:.0f} ms",
+            None,
+            True,
+            f"vcrpy load {results[big]['vcrpy: load (ms)']:.0f} ms",
+        ),
+    ]

@@ -11,11 +11,14 @@ import statistics
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable, List
+from typing import TYPE_CHECKING, Callable, List
 
 import requests
 
 from fake_trunking import FakeTrunkingServer, FakeTrunkingService
+
+if TYPE_CHECKING:
+    from bench.run import Row
 
 
 def timed(n: int, call: Callable[[], object]) -> List[float]:
@@ -76,3 +79,40 @@ def main(argv: List[str]) -> int:
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
+
+
+def rows(quick: bool) -> List[Row]:
+    """The ``python -m bench`` rows: throughput and latency with 1 and 8 concurrent clients."""
+    from bench.run import Row
+
+    n = 200 if quick else 2000
+    out = []
+    with FakeTrunkingServer(seed=1, max_trunks_per_account=None) as server:
+        sid = server.fake.seed_trunks(count=1)[0]
+        url = f"{server.base_url}/v1/Trunks/{sid}"
+        account = (server.fake.default_account_sid, "x")
+
+        def worker(count: int) -> List[float]:
+            session = requests.Session()
+            session.trust_env = False
+            session.get(url, auth=account)  # connect outside the measurement
+            return timed(count, lambda: session.get(url, auth=account))
+
+        for clients in (1, 8):
+            started = time.perf_counter()
+            with ThreadPoolExecutor(clients) as pool:
+                merged = [s for chunk in pool.map(worker, [n // clients] * clients) for s in chunk]
+            wall = time.perf_counter() - started
+            ordered = sorted(merged)
+            p50 = statistics.median(ordered) * 1000
+            p99 = ordered[max(int(len(ordered) * 0.99) - 1, 0)] * 1000
+            out.append(
+                Row(
+                    f"server mode, {clients} concurrent client{'s' if clients > 1 else ''}: fetch",
+                    f"{len(merged) / wall:.0f} req/s",
+                    None,
+                    True,
+                    f"p50 {p50:.2f} ms, p99 {p99:.2f} ms (requests keep-alive, loopback)",
+                )
+            )
+    return out
