@@ -21,36 +21,39 @@ Record = Dict[str, Any]
 
 
 class Collection:
-    __slots__ = ("_anchor", "_dead", "_live", "_next", "_seqs", "_sid_at")
+    __slots__ = ("_anchor", "_dead", "_next", "_records", "_seq_of", "_seqs", "_sid_at")
 
     def __init__(self) -> None:
         self._seqs: List[int] = []  # ascending; may hold dead seqs until compaction
         self._sid_at: Dict[int, str] = {}  # live seq -> sid
-        self._live: Dict[str, Tuple[int, Record]] = {}  # live sid -> (seq, record)
+        # live sid -> record, and live sid -> seq. Two flat maps rather than one of (seq, record)
+        # pairs: a record holding only plain values is then invisible to the garbage collector,
+        # so full collections do not slow down as an account grows
+        self._records: Dict[str, Record] = {}
+        self._seq_of: Dict[str, int] = {}
         self._anchor: Dict[str, int] = {}  # sid -> first seq, for items removed or re-added
         self._next = 0
         self._dead = 0
 
     def __len__(self) -> int:
-        return len(self._live)
+        return len(self._records)
 
     def __contains__(self, sid: object) -> bool:
-        return sid in self._live
+        return sid in self._records
 
     def __iter__(self) -> Iterator[Record]:
         live = self._sid_at
-        items = self._live
+        items = self._records
         for seq in self._seqs:
             sid = live.get(seq)
             if sid is not None:
-                yield items[sid][1]
+                yield items[sid]
 
     def get(self, sid: str) -> Optional[Record]:
-        found = self._live.get(sid)
-        return None if found is None else found[1]
+        return self._records.get(sid)
 
     def add(self, sid: str, record: Record) -> None:
-        if sid in self._live:
+        if sid in self._records:
             raise KeyError(f"{sid} is already in the collection")
         seq = self._anchor.get(sid)
         if seq is None:
@@ -67,14 +70,16 @@ class Collection:
             else:
                 seqs.insert(i, seq)
         self._sid_at[seq] = sid
-        self._live[sid] = (seq, record)
+        self._records[sid] = record
+        self._seq_of[sid] = seq
 
     def remove(self, sid: str) -> Record:
-        seq, record = self._live.pop(sid)
+        record = self._records.pop(sid)
+        seq = self._seq_of.pop(sid)
         del self._sid_at[seq]
         self._anchor.setdefault(sid, seq)
         self._dead += 1
-        if self._dead > 64 and self._dead > len(self._live):
+        if self._dead > 64 and self._dead > len(self._records):
             self._seqs = [s for s in self._seqs if s in self._sid_at]
             self._dead = 0
         return record
@@ -89,10 +94,9 @@ class Collection:
         sid = token[2:]
         seq = self._anchor.get(sid)
         if seq is None:
-            live = self._live.get(sid)
-            if live is None:
+            seq = self._seq_of.get(sid)
+            if seq is None:
                 raise errors.invalid_page_token()
-            seq = live[0]
         return token[1] == "A", seq
 
     def page(self, size: int, token: Optional[str]) -> Tuple[List[Record], bool, bool]:
@@ -124,8 +128,8 @@ class Collection:
             out.reverse()
         if not out:
             return [], False, False
-        items = self._live
-        records = [items[live[s]][1] for s in out]
+        items = self._records
+        records = [items[live[s]] for s in out]
         return records, self._any_live(out[0], -1), self._any_live(out[-1], 1)
 
     def _any_live(self, seq: int, step: int) -> bool:

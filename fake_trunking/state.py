@@ -23,6 +23,7 @@ import re
 from typing import Any, Dict, Mapping, Tuple
 
 from .collection import Record
+from .resources import recording
 from .store import Account, Store
 
 FORMAT = "fake-trunking-state"
@@ -59,7 +60,7 @@ def dump(store: Store) -> Dict[str, Any]:
         for sid, account in store.accounts.items():
             trunks = list(account.trunks)
             entry: Dict[str, Any] = {
-                "trunks": [_copy(t) for t in trunks],
+                "trunks": [dict(t, recording=recording.shown(t["recording"])) for t in trunks],
                 "origination_urls": {},
                 "registry": {
                     k: [_copy(o) for o in v.values()] for k, v in account.registry.items()
@@ -171,6 +172,7 @@ def _build(
                 domains[domain.lower()] = (ac, tk)
             rec = trunk["recording"]
             _need(isinstance(rec, dict) and set(rec) == {"mode", "trim"}, w, "recording")
+            trunk["recording"] = recording.stored(rec)
             account.trunks.add(tk, trunk)
         ous = raw.get("origination_urls", {})
         _need(isinstance(ous, dict), f"{where}.origination_urls", "not an object")

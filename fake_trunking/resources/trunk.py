@@ -17,6 +17,7 @@ from .. import errors
 from ..collection import Collection, Record
 from ..params import Param, parse_form
 from ..store import Account, Store
+from . import recording
 from .base import Context, Resource, existing_trunk, trunk_url
 
 TRANSFER_MODES = ("disable-all", "enable-all", "sip-only")
@@ -53,7 +54,7 @@ DEFAULTS: Dict[str, Any] = {
     "symmetric_rtp_enabled": False,
 }
 
-DEFAULT_RECORDING = {"mode": "do-not-record", "trim": "do-not-trim"}
+DEFAULT_RECORDING = recording.shown(recording.DEFAULT)  # as snapshots and the API show it
 
 
 class Trunk(Resource):
@@ -106,7 +107,7 @@ class Trunk(Resource):
         now = store.now()
         record: Record = dict(DEFAULTS)
         record.update(values)
-        record["recording"] = dict(DEFAULT_RECORDING)
+        record["recording"] = recording.DEFAULT
         record["sid"] = sid
         record["account_sid"] = account.sid
         record["date_created"] = record["date_updated"] = now
@@ -156,7 +157,7 @@ class Trunk(Resource):
             "disaster_recovery_url": record["disaster_recovery_url"],
             "friendly_name": record["friendly_name"],
             "secure": record["secure"],
-            "recording": dict(record["recording"]),
+            "recording": recording.shown(record["recording"]),
             "transfer_mode": record["transfer_mode"],
             "transfer_caller_id": record["transfer_caller_id"],
             "cnam_lookup_enabled": record["cnam_lookup_enabled"],
