@@ -42,7 +42,7 @@ _active: List[Tuple[Handles, Any]] = []  # (target, its CallbackResponse), inner
 _original_find_match: Optional[Callable[..., Any]] = None
 _original_rm_send: Optional[Tuple[Any, Callable[..., Any]]] = None  # (Adapter, its send)
 _requests_mock_installed: Optional[bool] = None
-_mock_class: Optional[Tuple[Any, Any]] = None  # (responses.RequestsMock, our subclass of it)
+_mock_class: Optional[Tuple[Any, Any, Any]] = None  # (RequestsMock, our subclass, Unrecorded)
 _FINAL = "_fake_trunking_final"  # an exception fault the retry emulation has given up on
 
 
@@ -146,7 +146,16 @@ def _requests_mock_class() -> Any:
                             raise
                         retries = following
 
-        _mock_class = (responses.RequestsMock, TrunkingRequestsMock)
+        class Unrecorded(responses.CallList):
+            """``fake.calls`` is the log: responses' own lists would keep every answer alive."""
+
+            def add(self, request: Any, response: Any) -> None:
+                pass
+
+            def add_call(self, call: Any) -> None:
+                pass
+
+        _mock_class = (responses.RequestsMock, TrunkingRequestsMock, Unrecorded)
     return _mock_class[1]
 
 
@@ -216,6 +225,9 @@ def start(fake: Handles) -> Any:
     outer_send = HTTPAdapter.send
     mock = _requests_mock_class()(assert_all_requests_are_fired=False, real_adapter_send=outer_send)
     entry = _callback_response(fake)
+    assert _mock_class is not None
+    mock._calls = _mock_class[2]()
+    entry._calls = _mock_class[2]()
     mock.add(entry)
     if outer_send is not responses._real_send:  # another mock is active: hand it other hosts
         import re
