@@ -29,11 +29,11 @@ from typing import Any, Dict, Iterator, List
 
 import pytest
 
+from .cassettes.record import MODES
 from .inspection import describe_calls
 from .mock import check_keywords
 from .service import FakeTrunkingService
 
-MODES = ("fake", "replay", "record", "live")
 MODE_ENV = "FAKE_TRUNKING_MODE"
 INI_DEFAULTS = "fake_trunking_defaults"
 
