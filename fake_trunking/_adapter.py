@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import re
 import threading
 from typing import Any, Callable, List, Optional, Protocol, Tuple
 from urllib.parse import urlsplit
@@ -36,6 +37,10 @@ class Handles(Protocol):
 
     def handle(self, request: Request) -> Response: ...
 
+
+LOOPBACK = re.compile(
+    r"https?://(?:localhost|127(?:\.[0-9]{1,3}){3}|\[::1\])(?::[0-9]+)?(?:[/?#]|\Z)", re.IGNORECASE
+)
 
 _state_lock = threading.Lock()
 _active: List[Tuple[Handles, Any]] = []  # (target, its CallbackResponse), innermost last
@@ -230,9 +235,9 @@ def start(fake: Handles) -> Any:
     entry._calls = _mock_class[2]()
     mock.add(entry)
     if outer_send is not responses._real_send:  # another mock is active: hand it other hosts
-        import re
-
         mock.add_passthru(re.compile(".*"))
+    else:  # loopback never leaves the machine: local test servers keep working
+        mock.add_passthru(LOOPBACK)
     with _state_lock:
         if not _active:
             _original_find_match = responses.RequestsMock._find_match

@@ -69,7 +69,7 @@ def test_reset_clears_state_and_calls(fake: FakeTrunkingService, trunks: Any) ->
         "https://example.com/",
         "https://trunking.twilio.com.evil.example/v1/Trunks",
         "https://nottrunking.twilio.com/v1/Trunks",
-        "http://127.0.0.1:9/v1/Trunks",
+        "http://127.0.0.2.example.com/v1/Trunks",
     ],
 )
 def test_other_hosts_are_refused_naming_the_url(fake: FakeTrunkingService, url: str) -> None:
@@ -232,3 +232,17 @@ def test_client_is_a_twilio_client_with_extra_keywords(fake: FakeTrunkingService
     assert (client.region, client.edge) == ("au1", "sydney")
     client.trunking.v1.trunks.create()
     assert fake.calls[-1].request.base_url == "https://trunking.sydney.au1.twilio.com"
+
+
+def test_loopback_goes_through_while_the_fake_is_active(fake: FakeTrunkingService) -> None:
+    """Loopback never leaves the machine: a local server answers (here, another fake over HTTP),
+    as aiohttp does under the async adapter."""
+    from fake_trunking import FakeTrunkingServer
+
+    with FakeTrunkingServer(seed=5) as server:
+        account = (server.fake.default_account_sid, "token")
+        for base in (server.base_url, server.base_url.replace("127.0.0.1", "localhost")):
+            answer = requests.post(f"{base}/v1/Trunks", data={"FriendlyName": "x"}, auth=account)
+            assert answer.status_code == 201
+            assert answer.json()["url"].startswith(base)
+    assert fake.calls == []  # the in-process fake saw none of it
