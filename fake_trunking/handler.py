@@ -44,6 +44,9 @@ _ACCOUNT_SID = re.compile(r"AC[0-9a-fA-F]{32}\Z")
 
 ApiKeys = Mapping[str, Tuple[str, str]]
 
+# request headers whose values are never shown (``Request.__repr__``)
+SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
+
 FRAGMENT_CACHE_SIZE = 20_000  # rendered items kept between writes (see Handler._encoded)
 
 _encode = json.JSONEncoder(check_circular=False).encode
@@ -63,6 +66,17 @@ class Request:
     body: bytes = b""
     headers: Mapping[str, str] = field(default_factory=dict)
     base_url: str = DEFAULT_BASE_URL
+
+    def __repr__(self) -> str:
+        # Never the credentials: a Request shows up in assertion messages and failure reports
+        # (``fake.calls``), so the values of the secret-bearing headers are left out.
+        headers = {
+            k: "<redacted>" if k.lower() in SECRET_HEADERS else v for k, v in self.headers.items()
+        }
+        return (
+            f"Request(method={self.method!r}, path={self.path!r}, query={self.query!r}, "
+            f"body={self.body!r}, headers={headers!r}, base_url={self.base_url!r})"
+        )
 
     def form(self) -> Dict[str, str]:
         """The form body (first value of a repeated key wins); 400 when it is not UTF-8."""

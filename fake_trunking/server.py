@@ -59,6 +59,8 @@ if TYPE_CHECKING:
     from twilio.rest import Client
 
 MAX_BODY = 1024 * 1024  # bytes; larger request bodies are 413/20001
+MAX_STATE_FILE = 1024 * 1024 * 1024  # bytes; a larger --state file is refused unread
+MAX_CREDENTIALS_FILE = 1024 * 1024  # bytes; a larger --credentials file is refused unread
 MAX_SEED_COUNT = 100_000  # trunks per admin seed request
 DEFAULT_TIMEOUT = 30.0  # seconds a connection may stay silent (idle keep-alive or slow sender)
 DEFAULT_MAX_CONNECTIONS = 256
@@ -99,7 +101,7 @@ class StateFile:
         then unchanged.
         """
         try:
-            raw = self.path.read_bytes()
+            raw = _read_bounded(self.path, MAX_STATE_FILE)
         except FileNotFoundError:
             return False
         except OSError as exc:
@@ -140,7 +142,7 @@ def load_credentials(path: PathLike) -> Dict[str, str]:
     """``{account_sid: auth_token}`` from a JSON file; ``StateFileError``-like one-line errors."""
     where = Path(path)
     try:
-        data = _parse_json(where.read_bytes())
+        data = _parse_json(_read_bounded(where, MAX_CREDENTIALS_FILE))
     except OSError as exc:
         raise ValueError(f"cannot read credentials file {where}: {exc.strerror or exc}") from None
     except (ValueError, RecursionError) as exc:
@@ -154,6 +156,17 @@ def load_credentials(path: PathLike) -> Dict[str, str]:
         if not isinstance(token, str) or not token:
             raise ValueError(f"credentials file {where}: the token of {sid} is not a string")
     return dict(data)
+
+
+def _read_bounded(path: Path, limit: int) -> bytes:
+    """The bytes of ``path``; a file larger than ``limit`` is refused (OSError) unread."""
+    with open(path, "rb") as fh:
+        if os.fstat(fh.fileno()).st_size > limit:
+            raise OSError(f"larger than {limit // (1024 * 1024)} MiB; refused")
+        raw = fh.read(limit + 1)
+    if len(raw) > limit:
+        raise OSError(f"larger than {limit // (1024 * 1024)} MiB; refused")
+    return raw
 
 
 def _no_constant(name: str) -> Any:

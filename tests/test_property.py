@@ -2,7 +2,9 @@
 
 Whatever arrives (any method, any path under /v1/Trunks, any query string, any form body: unicode,
 NUL, huge values, repeated keys, invalid UTF-8, a missing or wrong Content-Type, bad auth), the fake
-answers with a Twilio body and never a 5xx, and a 4xx never changes state.
+answers with a Twilio body and never a 5xx, and a 4xx never changes state. Path segments may be
+percent-encoded bytes (invalid UTF-8) or raw text (NUL, "/", "?"); query strings may carry bad
+escapes. A repeated form parameter counts once, with its first value.
 """
 
 from __future__ import annotations
@@ -83,17 +85,26 @@ def _world(clock: Any = None) -> Tuple[FakeTrunkingService, Dict[str, List[str]]
     return fake, ids
 
 
+# a path segment: text (percent-encoded), bytes (percent-encoded, so invalid UTF-8 too), or raw
+# text sent as is (NUL, "/", "?", "%", any code point)
+path_segments = (
+    st.text(max_size=36)
+    | st.binary(min_size=1, max_size=16)
+    | st.tuples(st.just("raw"), st.text(max_size=12))
+)
+
+
 @st.composite
 def requests(draw: Any) -> Dict[str, Any]:
     sid_choice = st.sampled_from(["TK", "CL", "AL", "PN", "OU"])
     depth = draw(st.integers(0, 3))
     parts: List[Any] = ["/v1/Trunks"]
     if depth >= 1:
-        parts.append(("sid", "TK") if draw(st.booleans()) else draw(st.text(max_size=36)))
+        parts.append(("sid", "TK") if draw(st.booleans()) else draw(path_segments))
     if depth >= 2:
-        parts.append(draw(st.sampled_from(SEGMENTS) | st.text(max_size=12)))
+        parts.append(draw(st.sampled_from(SEGMENTS) | path_segments))
     if depth >= 3:
-        item = ("sid", draw(sid_choice)) if draw(st.booleans()) else draw(st.text(max_size=36))
+        item = ("sid", draw(sid_choice)) if draw(st.booleans()) else draw(path_segments)
         parts.append(item)
     method = draw(
         st.sampled_from(["GET", "POST", "DELETE", "PUT", "PATCH", "HEAD", "OPTIONS", "post", "get"])
@@ -128,9 +139,13 @@ def requests(draw: Any) -> Dict[str, Any]:
 def _build(draw: Dict[str, Any], ids: Dict[str, List[str]]) -> Request:
     segments = []
     for part in draw["parts"]:
-        if isinstance(part, tuple):
+        if isinstance(part, tuple) and part[0] == "raw":
+            segments.append(part[1])
+        elif isinstance(part, tuple):
             options = ids[part[1]]
             segments.append(options[draw["choice"] % len(options)])
+        elif isinstance(part, bytes):
+            segments.append(quote_from_bytes(part, safe=""))
         else:
             segments.append(quote(part, safe="/" if part.startswith("/v1") else ""))
     path = "/".join(segments)

@@ -120,12 +120,17 @@ def form_of(request: Request) -> Dict[str, str]:
 MAX_JSON_DEPTH = 64
 
 
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON")
+
+
 def parse_json(text: Optional[str]) -> Any:
-    """``text`` as JSON, or None when it is empty, not JSON, or nested deeper than 64."""
+    """``text`` as JSON, or None when it is empty, not JSON (``NaN`` and ``Infinity`` are not),
+    or nested deeper than 64."""
     if not text:
         return None
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_constant=_not_json)
     except (ValueError, RecursionError):
         return None
     stack: List[Tuple[Any, int]] = [(value, 0)]
@@ -348,6 +353,40 @@ def dumps(cassette: Cassette) -> str:
     return text
 
 
+def _weight(value: Any) -> int:
+    return len(value) if isinstance(value, (str, bytes)) else 1
+
+
+def check_expansion(data: Any, where: str, budget: int) -> None:
+    """Refuse YAML whose aliases expand it past ``budget`` (nodes plus text characters: a
+    "billion laughs", or one long text referred to many times), or that refers to itself. A
+    document without aliases weighs about its own length. Linear in the number of distinct
+    nodes; raises a one-line ``CassetteError``."""
+    sizes: Dict[int, int] = {}
+    open_nodes: Dict[int, None] = {}
+    stack: List[Tuple[Any, bool]] = [(data, False)]
+    while stack:
+        node, finished = stack.pop()
+        if not isinstance(node, (dict, list)):
+            continue
+        key = id(node)
+        children = list(node.values()) if isinstance(node, dict) else node
+        if finished:
+            del open_nodes[key]
+            total = 1 + sum(sizes.get(id(c)) or _weight(c) for c in children)
+            if isinstance(node, dict):
+                total += sum(_weight(k) for k in node)
+            if total > budget:
+                raise CassetteError(f"{where}: refused: its aliases expand it past its size")
+            sizes[key] = total
+        elif key in open_nodes:
+            raise CassetteError(f"{where}: refused: a structure that contains itself")
+        elif key not in sizes:
+            open_nodes[key] = None
+            stack.append((node, True))
+            stack.extend((c, False) for c in children)
+
+
 def loads(text: str, where: str = "cassette") -> Cassette:
     """Parse cassette YAML safely; any problem is a one-line ``CassetteError``."""
     yaml, loader, _base = _yaml()
@@ -372,6 +411,7 @@ def loads(text: str, where: str = "cassette") -> Cassette:
     finally:
         if collecting:
             gc.enable()
+    check_expansion(data, where, 2 * len(text) + 1000)
     return from_data(data, where)
 
 

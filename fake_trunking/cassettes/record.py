@@ -24,7 +24,7 @@ from __future__ import annotations
 import os
 import re
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Mapping, Optional, Tuple
@@ -84,8 +84,8 @@ class ReplayBackend:
 class LiveCredentials:
     account_sid: str
     username: str  # the account SID, or the API key SID
-    password: str  # the auth token, or the API key secret
-    secrets: Tuple[str, ...]  # everything the leak check must not find
+    password: str = field(repr=False)  # the auth token, or the API key secret (never shown)
+    secrets: Tuple[str, ...] = field(repr=False)  # everything the leak check must not find
 
 
 class LiveBackend:

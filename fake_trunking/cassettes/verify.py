@@ -29,7 +29,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
 
-from .format import Cassette, CassetteError, Interaction, PathLike, parse_json, read_cassette
+from .format import (
+    Cassette,
+    CassetteError,
+    Interaction,
+    PathLike,
+    check_expansion,
+    parse_json,
+    read_cassette,
+)
 
 _SID = re.compile(r"(?<![0-9A-Za-z])(P[AB])?([A-Z]{2}[0-9a-fA-F]{32})(?![0-9A-Za-z])")
 _ISO_DATE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)")
@@ -132,7 +140,9 @@ def load_deviations(path: PathLike) -> List[Deviation]:
             raw = fh.read(4 * 1024 * 1024 + 1)
         if len(raw) > 4 * 1024 * 1024:
             raise CassetteError(f"{where}: larger than 4 MiB; refused")
-        data = yaml.load(raw.decode("utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        text = raw.decode("utf-8")
+        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        check_expansion(data, where, 2 * len(text) + 1000)
     except CassetteError:
         raise
     except OSError as exc:
