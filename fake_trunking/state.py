@@ -23,7 +23,13 @@ import re
 from typing import Any, Dict, Mapping, Tuple
 
 from .collection import Record
+from .errors import TwilioError
+from .params import Param
 from .resources import recording
+from .resources.association import ADDRESS_REQUIREMENTS, PHONE_NUMBER_DEFAULTS
+from .resources.origination_url import OriginationUrl
+from .resources.recording import Recording
+from .resources.trunk import Trunk
 from .store import Account, Store
 
 FORMAT = "fake-trunking-state"
@@ -50,6 +56,10 @@ ASSOCIATIONS = (
 )
 
 _SID = {p: re.compile(p + r"[0-9a-fA-F]{32}\Z") for p in ("AC", "TK", "OU", "CL", "AL", "PN")}
+_E164 = re.compile(r"\+[1-9][0-9]{6,14}\Z")
+PHONE_NUMBER_FIELDS = frozenset(PHONE_NUMBER_DEFAULTS) | {
+    "sid", "account_sid", "date_created", "date_updated", "friendly_name", "phone_number",
+}  # fmt: skip
 _DATE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\Z")
 
 
@@ -124,6 +134,52 @@ def _record(value: Any, fields: frozenset[str], where: str) -> Record:
     return dict(_copy(value))
 
 
+def _check_params(record: Mapping[str, Any], params: Tuple[Param, ...], where: str) -> None:
+    """Each stored value must be one the API itself could have stored: the same ``Param`` rules
+    (types, enums, ranges, lengths, formats) that validate requests validate snapshots."""
+    for p in params:
+        value = record[p.field]
+        if value is None:
+            _need(p.type == "string", where, f"{p.field} cannot be null")
+            continue
+        if p.type == "boolean":
+            _need(isinstance(value, bool), where, f"{p.field} must be true or false")
+            continue
+        if p.type == "integer":
+            _need(isinstance(value, int) and not isinstance(value, bool), where, p.field)
+        else:
+            _need(isinstance(value, str), where, f"{p.field} must be a string")
+        try:
+            parsed = p.parse(str(value))
+        except TwilioError as exc:
+            raise _Bad(f"invalid state at {where}: {exc.message}") from None
+        _need(parsed == value, where, f"{p.field} {value!r} is not in its stored form")
+
+
+def _check_phone_number(obj: Mapping[str, Any], where: str) -> None:
+    expected = PHONE_NUMBER_FIELDS
+    keys = set(obj)
+    _need(keys == expected, where, f"fields {sorted(keys ^ expected)} missing or unknown")
+    for name in ("date_created", "date_updated"):
+        _need(isinstance(obj[name], str) and bool(_DATE.match(obj[name])), where, name)
+    _need(obj["address_requirements"] in ADDRESS_REQUIREMENTS, where, "address_requirements")
+    caps = obj["capabilities"]
+    _need(
+        isinstance(caps, dict) and all(isinstance(v, bool) for v in caps.values()),
+        where,
+        "capabilities must be an object of booleans",
+    )
+    for name in ("beta", "voice_caller_id_lookup"):
+        _need(obj[name] is None or isinstance(obj[name], bool), where, name)
+    for name in ("sms_fallback_method", "sms_method", "status_callback_method",
+                 "voice_fallback_method", "voice_method"):  # fmt: skip
+        _need(obj[name] in (None, "GET", "POST"), where, name)
+    for name in ("api_version", "sms_application_sid", "sms_fallback_url", "sms_url",
+                 "status_callback", "voice_application_sid", "voice_fallback_url",
+                 "voice_url"):  # fmt: skip
+        _need(obj[name] is None or isinstance(obj[name], str), where, name)
+
+
 def _build(
     snapshot: Mapping[str, Any],
 ) -> Tuple[Dict[str, Account], Dict[str, Tuple[str, str]], Dict[str, str]]:
@@ -152,8 +208,9 @@ def _build(
                 _need(obj.get("account_sid") == ac, w, "account_sid differs from its account")
                 _need(isinstance(obj.get("friendly_name"), (str, type(None))), w, "friendly_name")
                 if prefix == "PN":
+                    _check_phone_number(obj, w)
                     number = obj.get("phone_number")
-                    _need(isinstance(number, str), w, "phone_number")
+                    _need(isinstance(number, str) and bool(_E164.match(number)), w, "phone_number")
                     _need(number not in numbers, w, f"phone number {number} appears twice")
                     numbers[number] = sid
                 account.registry[prefix][sid] = dict(_copy(obj))
@@ -163,6 +220,8 @@ def _build(
             w = f"{where}.trunks[{i}]"
             trunk = _record(raw_trunk, TRUNK_FIELDS, w)
             tk = _sid(trunk["sid"], "TK", w + ".sid")
+            _check_params(trunk, Trunk.params, w)
+            _need(isinstance(trunk["symmetric_rtp_enabled"], bool), w, "symmetric_rtp_enabled")
             _need(trunk["account_sid"] == ac, w, "account_sid differs from its account")
             _need(tk not in account.trunks, w, "duplicate trunk SID")
             domain = trunk["domain_name"]
@@ -172,6 +231,7 @@ def _build(
                 domains[domain.lower()] = (ac, tk)
             rec = trunk["recording"]
             _need(isinstance(rec, dict) and set(rec) == {"mode", "trim"}, w, "recording")
+            _check_params(rec, Recording.params, f"{w}.recording")
             trunk["recording"] = recording.stored(rec)
             account.trunks.add(tk, trunk)
         ous = raw.get("origination_urls", {})
@@ -185,6 +245,7 @@ def _build(
             for i, raw_ou in enumerate(items):
                 ou = _record(raw_ou, ORIGINATION_URL_FIELDS, f"{w}[{i}]")
                 sid = _sid(ou["sid"], "OU", f"{w}[{i}].sid")
+                _check_params(ou, OriginationUrl.params, f"{w}[{i}]")
                 _need(ou["trunk_sid"] == tk and ou["account_sid"] == ac, f"{w}[{i}]", "owner")
                 _need(sid not in collection, f"{w}[{i}]", "duplicate SID")
                 collection.add(sid, ou)
