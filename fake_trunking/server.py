@@ -11,6 +11,10 @@ Robustness: bodies above ``MAX_BODY`` (1 MiB) are refused with 413/20001 before 
 is a 400 Twilio body; every connection has its own thread and a socket timeout, and the number of
 connections is capped, so slow or idle clients cannot block the others.
 
+This module is the HTTP layer and ``FakeTrunkingServer``; the admin endpoints are in
+``server_admin``, the state and credentials files in ``statefile`` and ``fake-trunking serve`` in
+``server_cli`` (their public names are importable from here too).
+
 Only the standard library is imported here (``twilio`` is imported by ``client()`` on first use).
 """
 
@@ -18,54 +22,39 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
-import signal
 import socket
 import socketserver
 import sys
-import tempfile
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
-from typing import (
-    TYPE_CHECKING,
-    Any,
-    Callable,
-    Dict,
-    List,
-    Mapping,
-    Optional,
-    Set,
-    TextIO,
-    Tuple,
-    Union,
-)
-from urllib.parse import parse_qsl, urlsplit
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Set, TextIO, Tuple
+from urllib.parse import urlsplit
 
 from . import errors
 from ._version import __version__
 from .errors import TwilioError
-from .faults import Fault
-from .handler import _ACCOUNT_SID, Request
-from .resources.association import PHONE_NUMBER_DEFAULTS
+from .handler import Request
+from .server_admin import ADMIN_PREFIX, ADMIN_ROUTES, handle_admin
+from .server_cli import add_arguments, serve
 from .service import FakeTrunkingService
-from .store import DATE_FORMAT
+from .statefile import (
+    MAX_CREDENTIALS_FILE,
+    MAX_STATE_FILE,
+    PathLike,
+    StateFile,
+    StateFileError,
+    load_credentials,
+)
 
 if TYPE_CHECKING:
-    import argparse
-
     from twilio.rest import Client
 
 MAX_BODY = 1024 * 1024  # bytes; larger request bodies are 413/20001
-MAX_STATE_FILE = 1024 * 1024 * 1024  # bytes; a larger --state file is refused unread
-MAX_CREDENTIALS_FILE = 1024 * 1024  # bytes; a larger --credentials file is refused unread
-MAX_SEED_COUNT = 100_000  # trunks per admin seed request
 DEFAULT_TIMEOUT = 30.0  # seconds a connection may stay silent (idle keep-alive or slow sender)
 DEFAULT_MAX_CONNECTIONS = 256
 DEFAULT_LOG_LIMIT = 10_000  # requests kept in ``fake.calls`` by a server (oldest dropped first)
-ADMIN_PREFIX = "/__fake__"
 
 _HOST = re.compile(
     r"(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}"
@@ -73,108 +62,7 @@ _HOST = re.compile(
     r"|\[[0-9A-Fa-f:.]{2,45}\](?::[0-9]{1,5})?\Z"
 )
 _CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,8}\Z")
-_DATE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\Z")
 _TWILIO_CODES = {404: 20404, 405: 20004, 500: 20500, 503: 20503}
-
-PathLike = Union[str, "os.PathLike[str]"]
-
-
-class StateFileError(Exception):
-    """A state file that cannot be read, parsed, validated or written (one-line message)."""
-
-
-class StateFile:
-    """A JSON state file (the ``fake.dump_state()`` format), loaded once and saved atomically."""
-
-    def __init__(self, path: PathLike) -> None:
-        self.path = Path(path)
-        self._lock = threading.Lock()
-
-    def _fail(self, what: str, exc: BaseException) -> StateFileError:
-        reason = " ".join(str(exc).split()) or type(exc).__name__
-        return StateFileError(f"cannot {what} state file {self.path}: {reason}")
-
-    def load_into(self, fake: FakeTrunkingService) -> bool:
-        """Load the file into ``fake``; False (nothing loaded) when it does not exist yet.
-
-        Anything else that stops the load raises ``StateFileError``; the fake and the file are
-        then unchanged.
-        """
-        try:
-            raw = _read_bounded(self.path, MAX_STATE_FILE)
-        except FileNotFoundError:
-            return False
-        except OSError as exc:
-            raise self._fail("read", OSError(exc.strerror) if exc.strerror else exc) from None
-        try:
-            snapshot = _parse_json(raw)
-            if not isinstance(snapshot, dict):
-                raise ValueError("the top level is not a JSON object")
-            fake.load_state(snapshot)
-        except (ValueError, TypeError, KeyError, RecursionError) as exc:
-            raise self._fail("load", exc) from None
-        return True
-
-    def save(self, fake: FakeTrunkingService) -> None:
-        """Write ``fake``'s state atomically (temporary file in the same folder, then replace)."""
-        with self._lock:  # dump and write under one lock: a later save never loses to an earlier
-            data = json.dumps(fake.dump_state(), separators=(",", ":")) + "\n"
-            folder = self.path.parent
-            try:
-                fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=folder)
-            except OSError as exc:
-                raise self._fail("write", exc) from None
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as out:
-                    out.write(data)
-                    out.flush()
-                    os.fsync(out.fileno())
-                with contextlib.suppress(OSError):  # a new file keeps mkstemp's 0600
-                    os.chmod(tmp, os.stat(self.path).st_mode & 0o7777)
-                os.replace(tmp, self.path)
-            except OSError as exc:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
-                raise self._fail("write", exc) from None
-
-
-def load_credentials(path: PathLike) -> Dict[str, str]:
-    """``{account_sid: auth_token}`` from a JSON file; ``StateFileError``-like one-line errors."""
-    where = Path(path)
-    try:
-        data = _parse_json(_read_bounded(where, MAX_CREDENTIALS_FILE))
-    except OSError as exc:
-        raise ValueError(f"cannot read credentials file {where}: {exc.strerror or exc}") from None
-    except (ValueError, RecursionError) as exc:
-        reason = " ".join(str(exc).split())
-        raise ValueError(f"cannot load credentials file {where}: {reason}") from None
-    if not isinstance(data, dict) or not data:
-        raise ValueError(f"credentials file {where}: expected a JSON object {{account_sid: token}}")
-    for sid, token in data.items():
-        if not _ACCOUNT_SID.match(sid):
-            raise ValueError(f"credentials file {where}: {sid!r} is not an account SID (AC…)")
-        if not isinstance(token, str) or not token:
-            raise ValueError(f"credentials file {where}: the token of {sid} is not a string")
-    return dict(data)
-
-
-def _read_bounded(path: Path, limit: int) -> bytes:
-    """The bytes of ``path``; a file larger than ``limit`` is refused (OSError) unread."""
-    with open(path, "rb") as fh:
-        if os.fstat(fh.fileno()).st_size > limit:
-            raise OSError(f"larger than {limit // (1024 * 1024)} MiB; refused")
-        raw = fh.read(limit + 1)
-    if len(raw) > limit:
-        raise OSError(f"larger than {limit // (1024 * 1024)} MiB; refused")
-    return raw
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
-def _parse_json(raw: bytes) -> Any:
-    return json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
 
 
 # -- the HTTP server ------------------------------------------------------------------------
@@ -265,7 +153,7 @@ class TrunkingHTTPServer(ThreadingHTTPServer):
 
     def _refuse(self, request: Any) -> None:
         error = TwilioError(503, 20503, "Service Unavailable: too many connections")
-        body = json.dumps(error.body()).encode()
+        body = _json(error.body())
         head = (
             "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
             f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
@@ -374,9 +262,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if not self.request_version or self.request_version == "HTTP/0.9":
             self.request_version = "HTTP/1.0"
         text = message or self.responses.get(code, ("Error",))[0]
-        error = TwilioError(code, _TWILIO_CODES.get(code, 20001), text)
-        self.close_connection = True
-        self._send(code, {"Content-Type": "application/json"}, _json(error.body()), close=True)
+        self._send_twilio(TwilioError(code, _TWILIO_CODES.get(code, 20001), text))
 
     def handle_expect_100(self) -> bool:
         try:
@@ -385,7 +271,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self._too_large()
             return False
         except TwilioError as exc:
-            self._send_twilio(exc, close=True)
+            self._send_twilio(exc)
             return False
         return bool(super().handle_expect_100())
 
@@ -412,7 +298,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             try:
                 if self.server.stopping:
                     error = TwilioError(503, 20503, "Service Unavailable: the server is stopping")
-                    self._send_twilio(error, close=True)
+                    self._send_twilio(error)
                 else:
                     self._serve()
             finally:
@@ -434,7 +320,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             parts = urlsplit(target)
             path, query = parts.path or "/", parts.query
         else:
-            self._send_twilio(errors.bad_request(f"Invalid request target {target[:100]!r}"), True)
+            self._send_twilio(errors.bad_request(f"Invalid request target {target[:100]!r}"))
             return
         try:
             body = self._read_body()
@@ -442,7 +328,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self._too_large()
             return
         except TwilioError as exc:
-            self._send_twilio(exc, close=True)
+            self._send_twilio(exc)
             return
         if body is None:  # the client went away mid-body
             self.close_connection = True
@@ -534,7 +420,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             chunks.append(data)
 
     def _too_large(self) -> None:
-        self._send_twilio(errors.too_large(), close=True)
+        self._send_twilio(errors.too_large())
         self._drain_input = True
 
     def _discard_input(self) -> None:
@@ -572,10 +458,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
         else:
             self.end_headers()
 
-    def _send_twilio(self, error: TwilioError, close: bool = False) -> None:
-        if close:
-            self.close_connection = True
-        self._send(error.status, {"Content-Type": "application/json"}, _json(error.body()), close)
+    def _send_twilio(self, error: TwilioError) -> None:
+        """An error of the HTTP layer, as a Twilio body; the connection is closed after it."""
+        self.close_connection = True
+        self._send(error.status, {"Content-Type": "application/json"}, _json(error.body()), True)
 
     def _send_json(self, status: int, payload: Any) -> None:
         self._send(status, {"Content-Type": "application/json"}, _json(payload))
@@ -583,28 +469,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
     # -- admin -----------------------------------------------------------------------------
     def _serve_admin(self, path: str, query: str, body: bytes) -> None:
         server = self.server
-        route = ADMIN_ROUTES.get(path[len(ADMIN_PREFIX) :].rstrip("/") or "/")
-        try:
-            if route is None:
-                raise errors.not_found(path)
-            action = route.get(self.command)
-            if action is None:
-                raise errors.method_not_allowed()
-            if body.strip():
-                try:
-                    data = _parse_json(body)
-                except (ValueError, RecursionError) as exc:
-                    reason = " ".join(str(exc).split())
-                    raise errors.bad_request(f"Invalid JSON body: {reason}") from None
-            else:
-                data = {}
-            if not isinstance(data, dict):
-                raise errors.bad_request("The JSON body must be an object")
-            args = _Args(data, dict(parse_qsl(query, keep_blank_values=True)))
-            status, payload, writes = action(server, args)
-        except TwilioError as exc:
-            self._send_twilio(exc)
-            return
+        status, payload, writes = handle_admin(server, self.command, path, query, body)
         if writes:
             server.after_write()
         self._send_json(status, payload)
@@ -616,298 +481,6 @@ def _printable(text: str) -> str:
 
 def _json(payload: Any) -> bytes:
     return json.dumps(payload).encode("utf-8")
-
-
-class _Args:
-    """A JSON admin body (and query): typed getters, 400/20001 on a wrong type or unknown key."""
-
-    def __init__(self, body: Dict[str, Any], query: Dict[str, str]) -> None:
-        self.body = body
-        self.query = query
-        self.used: Set[str] = set()
-
-    def get(self, key: str, kinds: Tuple[type, ...], default: Any = None) -> Any:
-        self.used.add(key)
-        if key not in self.body or self.body[key] is None:
-            return default
-        value = self.body[key]
-        if isinstance(value, bool) and bool not in kinds:
-            raise errors.invalid_parameter(key, f"must be {_kind_names(kinds)}")
-        if not isinstance(value, kinds):
-            raise errors.invalid_parameter(key, f"must be {_kind_names(kinds)}")
-        return value
-
-    def account(self, server: TrunkingHTTPServer) -> str:
-        sid = self.get("account_sid", (str,))
-        if sid is None:
-            return server.fake.default_account_sid
-        if not _ACCOUNT_SID.match(sid):
-            raise errors.invalid_parameter("account_sid", "must be an account SID (AC + 32 hex)")
-        return str(sid)
-
-    def rest(self) -> Dict[str, Any]:
-        """The keys no getter asked for (consumed: ``finish`` will not complain about them)."""
-        out = {k: v for k, v in self.body.items() if k not in self.used}
-        self.used.update(out)
-        return out
-
-    def finish(self) -> None:
-        """Every action calls this once it has read its arguments and before it acts."""
-        unknown = sorted(set(self.body) - self.used)
-        if unknown:
-            raise errors.bad_request(f"Unknown field(s) in the JSON body: {', '.join(unknown)}")
-
-
-def _kind_names(kinds: Tuple[type, ...]) -> str:
-    names = {bool: "a boolean", int: "an integer", float: "a number", str: "a string"}
-    names.update({dict: "an object", list: "a list"})
-    return " or ".join(names.get(k, k.__name__) for k in kinds)
-
-
-AdminAction = Callable[[TrunkingHTTPServer, _Args], Tuple[int, Any, bool]]
-
-
-def _as_400(call: Callable[[], Any]) -> Any:
-    """Run a Python-API call; its ValueError/TypeError is a 400/20001 (TwilioErrors pass)."""
-    try:
-        return call()
-    except (ValueError, TypeError) as exc:
-        raise errors.bad_request(" ".join(str(exc).split())) from None
-
-
-def _admin_info(server: TrunkingHTTPServer, args: _Args) -> Tuple[int, Any, bool]:
-    args.finish()
-    fake = server.fake
-    return (
-        200,
-        {
-            "name": "fake-trunking",
-            "version": __version__,
-            "api_base_url": "/v1",
-            "default_account_sid": fake.default_account_sid,
-            "credentials_required": fake.credentials is not None,
-            "state_file": str(server.state_file.path) if server.state_file else None,
-            "state_sync": server.state_sync,
-            "max_body": server.max_body,
-            "endpoints": sorted(
-                f"{m} {ADMIN_PREFIX}{p}" for p, r in ADMIN_ROUTES.items() for m in r
-            ),
-        },
-        False,
-    )
-
-
-def _admin_reset(server: TrunkingHTTPServer, args: _Args) -> Tuple[int, Any, bool]:
-    args.finish()
-    server.fake.reset()
-    return 200, {"reset": True}, True
-
-
-def _admin_state(server: TrunkingHTTPServer, args: _Args) -> Tuple[int, Any, bool]:
-    args.finish()
-    return 200, server.fake.dump_state(), False
-
-
-def _admin_load_state(server: TrunkingHTTPServer, args: _Args) -> Tuple[int, Any, bool]:
-    snapshot = args.rest()
-    try:
-        server.fake.load_state(snapshot)
-    except (ValueError, TypeError, KeyError) as exc:
-        raise errors.bad_request("Invalid state: " + " ".join(str(exc).split())) from None
-    accounts = snapshot.get("accounts", {})
-    trunks = sum(len(a.get("trunks", [])) for a in accounts.values())
-    return 200, {"loaded": True, "accounts": len(accounts), "trunks": trunks}, True
-
-
-def _admin_seed_trunks(server: TrunkingHTTPServer, args: _Args) -> Tuple[int, Any, bool]:
-    account = args.account(server)
-    count = args.get("count", (int,), 1)
-    if not 0 <= count <= MAX_SEED_COUNT:
-        raise errors.invalid_parameter("count", f"must be an integer from 0 to {MAX_SEED_COUNT}")
-    fields = args.rest()
-    for key, value in fields.items():
-        if not isinstance(value, (str, bool, int)):
-            raise errors.invalid_parameter(key, "must be a string, a boolean or an integer")
-    sids = _as_400(lambda: server.fake.seed_trunks(account, count, **fields))
-    return 201, {"account_sid": account, "sids": sids}, True
-
-
-def _seed_list(method: str) -> AdminAction:
-    def seed(server: TrunkingHTTPServer, args: _Args) -> Tuple[int, Any, bool]:
-        account = args.account(server)
-        name = args.get("friendly_name", (str,))
-        args.finish()
-        sid = _as_400(lambda: getattr(server.fake, method)(account, name))
-        return 201, {"account_sid": account, "sid": sid}, True
-
-    return seed
-
-
-def _admin_seed_phone_number(server: TrunkingHTTPServer, args: _Args) -> Tuple[int, Any, bool]:
-    account = args.account(server)
-    number = args.get("phone_number", (str,))
-    name = args.get("friendly_name", (str,))
-    fields = args.rest()
-    for key, value in fields.items():
-        _check_phone_field(key, value)
-    sid = _as_400(lambda: server.fake.seed_phone_number(account, number, name, **fields))
-    return 201, {"account_sid": account, "sid": sid}, True
-
-
-def _check_phone_field(key: str, value: Any) -> None:
-    """JSON types of the phone number fields (the names are checked by ``seed_phone_number``)."""
-    if key in ("date_created", "date_updated"):
-        if not (isinstance(value, str) and _DATE.match(value)):
-            raise errors.invalid_parameter(key, f"must be a date like {DATE_FORMAT}")
-        return
-    if key not in PHONE_NUMBER_DEFAULTS:
-        return
-    default = PHONE_NUMBER_DEFAULTS[key]
-    if isinstance(default, dict):
-        ok = isinstance(value, dict) and all(
-            k in default and isinstance(v, bool) for k, v in value.items()
-        )
-        if not ok:
-            raise errors.invalid_parameter(key, f"must be an object of booleans {sorted(default)}")
-    elif isinstance(default, bool):
-        if not isinstance(value, bool):
-            raise errors.invalid_parameter(key, "must be a boolean")
-    elif not (value is None or isinstance(value, str)):
-        raise errors.invalid_parameter(key, "must be a string or null")
-
-
-def _admin_requests(server: TrunkingHTTPServer, args: _Args) -> Tuple[int, Any, bool]:
-    args.finish()
-    calls = list(server.fake.calls)
-    raw = args.query.get("limit")
-    if raw is not None:
-        if not raw.isdigit():
-            raise errors.invalid_parameter("limit", "must be a non-negative integer")
-        calls = calls[len(calls) - int(raw) :] if int(raw) < len(calls) else calls
-    return 200, {"requests": [_render_call(c) for c in calls]}, False
-
-
-def _admin_clear_requests(server: TrunkingHTTPServer, args: _Args) -> Tuple[int, Any, bool]:
-    args.finish()
-    server.fake.calls.clear()
-    return 200, {"cleared": True}, False
-
-
-def _render_call(call: Any) -> Dict[str, Any]:
-    """One logged request, without its headers (so never its Authorization) or body bytes."""
-    request: Request = call.request
-    try:
-        params = call.params
-    except TwilioError:
-        params = {}
-    exception = call.exception
-    return {
-        "method": request.method,
-        "path": request.path,
-        "query": request.query,
-        "params": params,
-        "account_sid": _account_of(request.headers.get("authorization")),
-        "status": call.response.status,
-        "request_id": call.response.headers.get("Twilio-Request-Id"),
-        "duration": round(call.duration, 6),
-        "response": call.body,
-        "fault": call.fault.describe() if call.fault is not None else None,
-        "exception": type(exception).__name__ if exception is not None else None,
-    }
-
-
-def _account_of(authorization: Optional[str]) -> Optional[str]:
-    """The account SID user name of a Basic header (never the secret); None for anything else."""
-    import base64
-    import binascii
-
-    if not authorization or authorization[:6].lower() != "basic ":
-        return None
-    try:
-        user = base64.b64decode(authorization[6:].strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        return None
-    user = user.partition(":")[0]
-    return user if _ACCOUNT_SID.match(user) else None
-
-
-def _admin_faults(server: TrunkingHTTPServer, args: _Args) -> Tuple[int, Any, bool]:
-    args.finish()
-    return 200, {"faults": [_render_fault(f) for f in server.fake.faults]}, False
-
-
-def _admin_inject_fault(server: TrunkingHTTPServer, args: _Args) -> Tuple[int, Any, bool]:
-    """``fake.inject_fault`` from JSON; ``exception`` names a ``requests.exceptions`` class
-    (``"ConnectionError"``, ``"ReadTimeout"``): the server then drops the connection."""
-    kwargs: Dict[str, Any] = {
-        "status": args.get("status", (int,)),
-        "code": args.get("code", (int,)),
-        "method": args.get("method", (str,)),
-        "path": args.get("path", (str,)),
-        "times": args.get("times", (int,), 1),
-        "probability": args.get("probability", (int, float)),
-        "latency": args.get("latency", (int, float)),
-        "retry_after": args.get("retry_after", (int, str)),
-    }
-    if "times" in args.body and args.body["times"] is None:
-        kwargs["times"] = None  # null: no limit
-    name = args.get("exception", (str,))
-    if name is not None:
-        kwargs["exception"] = _exception_class(name)
-    args.finish()
-    fault = _as_400(lambda: server.fake.inject_fault(**kwargs))
-    return 201, _render_fault(fault), False
-
-
-def _admin_clear_faults(server: TrunkingHTTPServer, args: _Args) -> Tuple[int, Any, bool]:
-    args.finish()
-    server.fake.clear_faults()
-    return 200, {"cleared": True}, False
-
-
-def _exception_class(name: str) -> type:
-    import requests.exceptions
-
-    found = getattr(requests.exceptions, name, None)
-    if not (isinstance(found, type) and issubclass(found, Exception)):
-        raise errors.invalid_parameter(
-            "exception",
-            "must name a requests.exceptions class, e.g. ConnectionError or ReadTimeout",
-        )
-    return found
-
-
-def _render_fault(fault: Fault) -> Dict[str, Any]:
-    exception = fault.exception
-    if exception is not None and not isinstance(exception, type):
-        exception = type(exception)
-    return {
-        "description": fault.describe(),
-        "status": fault.status,
-        "code": fault.code,
-        "method": fault.method,
-        "path": fault.path.pattern if fault.path is not None else None,
-        "times": fault.times,
-        "remaining": fault.remaining,
-        "hits": fault.hits,
-        "probability": fault.probability,
-        "latency": fault.latency,
-        "exception": exception.__name__ if exception is not None else None,
-        "retry_after": fault.retry_after,
-    }
-
-
-ADMIN_ROUTES: Dict[str, Dict[str, AdminAction]] = {
-    "/": {"GET": _admin_info},
-    "/reset": {"POST": _admin_reset},
-    "/state": {"GET": _admin_state, "PUT": _admin_load_state, "POST": _admin_load_state},
-    "/seed/trunks": {"POST": _admin_seed_trunks},
-    "/seed/credential_lists": {"POST": _seed_list("seed_credential_list")},
-    "/seed/ip_access_control_lists": {"POST": _seed_list("seed_ip_access_control_list")},
-    "/seed/phone_numbers": {"POST": _admin_seed_phone_number},
-    "/requests": {"GET": _admin_requests, "DELETE": _admin_clear_requests},
-    "/faults": {"GET": _admin_faults, "POST": _admin_inject_fault, "DELETE": _admin_clear_faults},
-}
 
 
 # -- a server in a background thread (tests, notebooks) ------------------------------------
@@ -1021,121 +594,11 @@ class FakeTrunkingServer:
         return client_for(self.base_url, sid, self.fake.auth_token(sid), **kwargs)
 
 
-# -- ``fake-trunking serve`` ---------------------------------------------------------------
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options of ``fake-trunking serve``."""
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    parser.add_argument(
-        "--port", type=int, default=0, help="port to bind; 0 (default) picks a free one"
-    )
-    parser.add_argument("--seed", type=int, default=None, help="seed for SIDs and Faker values")
-    parser.add_argument(
-        "--state", metavar="FILE", default=None,
-        help="load state from FILE at start (if it exists) and save it there on shutdown",
-    )  # fmt: skip
-    parser.add_argument(
-        "--state-sync", action="store_true", help="also save the state after every write"
-    )
-    parser.add_argument(
-        "--credentials", metavar="FILE", default=None,
-        help='JSON {"AC…": "token"}: only these accounts and tokens authenticate',
-    )  # fmt: skip
-    parser.add_argument(
-        "--timeout", type=float, default=DEFAULT_TIMEOUT,
-        help=f"seconds an idle or slow connection is kept (default {DEFAULT_TIMEOUT:g})",
-    )  # fmt: skip
-    parser.add_argument("--log-requests", action="store_true", help="log every request to stderr")
-
-
-def serve(
-    args: argparse.Namespace, *, out: Optional[TextIO] = None, err: Optional[TextIO] = None
-) -> int:
-    """Run ``fake-trunking serve`` until SIGINT or SIGTERM; the exit status.
-
-    Prints exactly one line on ``out`` (the base URL) once it accepts connections; every other
-    message, one line each, goes to ``err``. On a signal it stops accepting, lets requests in
-    flight finish, saves the state file and returns 0 (1 when the state cannot be saved).
-    """
-    out = out or sys.stdout
-    err = err or sys.stderr
-
-    def fail(message: str, status: int = 1) -> int:
-        err.write(f"fake-trunking serve: {message}\n")
-        err.flush()
-        return status
-
-    if args.state_sync and not args.state:
-        return fail("--state-sync needs --state FILE", 2)
-    if not 0 <= args.port <= 65535:
-        return fail(f"--port must be from 0 to 65535, not {args.port}", 2)
-    if not args.timeout > 0:
-        return fail("--timeout must be a positive number of seconds", 2)
-    credentials = None
-    if args.credentials:
-        try:
-            credentials = load_credentials(args.credentials)
-        except ValueError as exc:
-            return fail(str(exc))
-    server = FakeTrunkingServer(
-        host=args.host,
-        port=args.port,
-        state_file=args.state,
-        state_sync=args.state_sync,
-        timeout=args.timeout,
-        log_requests=args.log_requests,
-        seed=args.seed,
-        credentials=credentials,
-    )
-    # The handler only sets a flag: taking a lock (Event.set) in a signal handler can deadlock
-    # with the main thread holding that very lock.
-    signalled: List[int] = []
-    previous: Dict[signal.Signals, Any] = {}
-    if threading.current_thread() is threading.main_thread():
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            previous[signum] = signal.signal(
-                signum, lambda signum, _frame: signalled.append(signum)
-            )
-    try:
-        try:
-            server.start()
-        except StateFileError as exc:
-            return fail(str(exc))
-        except OSError as exc:
-            return fail(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}")
-        assert server.httpd is not None
-        server.httpd.log = err
-        try:
-            out.write(server.base_url + "\n")
-            out.flush()
-            while not signalled:
-                time.sleep(0.1)
-        finally:
-            saved = _stop_and_save(server)
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-    if saved is not None:
-        return fail(saved)
-    if server.state_file is not None:
-        err.write(f"fake-trunking serve: stopped; state saved to {server.state_file.path}\n")
-    else:
-        err.write("fake-trunking serve: stopped\n")
-    err.flush()
-    return 0
-
-
-def _stop_and_save(server: FakeTrunkingServer) -> Optional[str]:
-    """Stop ``server``; the one-line error when its state could not be saved."""
-    try:
-        server.stop()
-    except StateFileError as exc:
-        return str(exc)
-    return None
-
-
 __all__ = [
     "ADMIN_ROUTES",
     "MAX_BODY",
+    "MAX_CREDENTIALS_FILE",
+    "MAX_STATE_FILE",
     "FakeTrunkingServer",
     "StateFile",
     "StateFileError",

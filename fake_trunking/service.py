@@ -3,9 +3,10 @@
 While started, every ``requests`` call to ``https://trunking.twilio.com`` (and the edge/region forms
 ``trunking[.<edge>][.<region>].twilio.com``) is answered by the fake through its own private
 ``responses.RequestsMock``. Any other host is refused with ``requests.exceptions.ConnectionError``
-naming the URL, unless another ``responses`` mock was already active when the fake started: then
-other hosts go to that mock. A ``responses`` mock started *after* the fake (``@responses.activate``
-inside the fixture) answers its own URLs and hands Trunking URLs it does not mock to the fake.
+naming the URL (loopback excepted: it never leaves the machine), unless another ``responses`` mock
+was already active when the fake started: then other hosts go to that mock. A ``responses`` mock
+started *after* the fake (``@responses.activate`` inside the fixture) answers its own URLs and
+hands Trunking URLs it does not mock to the fake.
 Stop mocks in the reverse order of starting them (as with any ``mock.patch``).
 """
 

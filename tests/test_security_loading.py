@@ -239,10 +239,10 @@ def test_hostile_state_files_are_refused_in_one_line_and_left_untouched(
 def test_state_and_credentials_files_too_big_are_refused_unread(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from fake_trunking import server as server_module
+    from fake_trunking import statefile  # where StateFile and load_credentials read the limits
 
-    monkeypatch.setattr(server_module, "MAX_STATE_FILE", 1024 * 1024)
-    monkeypatch.setattr(server_module, "MAX_CREDENTIALS_FILE", 1024 * 1024)
+    monkeypatch.setattr(statefile, "MAX_STATE_FILE", 1024 * 1024)
+    monkeypatch.setattr(statefile, "MAX_CREDENTIALS_FILE", 1024 * 1024)
     path = tmp_path / "state.json"
     with path.open("w") as out:  # valid JSON, only too big
         out.write(json.dumps(STATE)[:-1] + ', "padding": "')

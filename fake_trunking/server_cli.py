@@ -1,0 +1,138 @@
+"""``fake-trunking serve``: its options (``add_arguments``) and the command (``serve``).
+
+Both are importable from ``fake_trunking.server`` too. This module imports the server lazily (it
+is imported by ``fake_trunking.server`` itself).
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+import time
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, TextIO
+
+from .statefile import StateFileError, load_credentials
+
+if TYPE_CHECKING:
+    import argparse
+
+    from .server import FakeTrunkingServer
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``fake-trunking serve``."""
+    from .server import DEFAULT_TIMEOUT
+
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument(
+        "--port", type=int, default=0, help="port to bind; 0 (default) picks a free one"
+    )
+    parser.add_argument("--seed", type=int, default=None, help="seed for SIDs and Faker values")
+    parser.add_argument(
+        "--state", metavar="FILE", default=None,
+        help="load state from FILE at start (if it exists) and save it there on shutdown",
+    )  # fmt: skip
+    parser.add_argument(
+        "--state-sync", action="store_true", help="also save the state after every write"
+    )
+    parser.add_argument(
+        "--credentials", metavar="FILE", default=None,
+        help='JSON {"AC…": "token"}: only these accounts and tokens authenticate',
+    )  # fmt: skip
+    parser.add_argument(
+        "--timeout", type=float, default=DEFAULT_TIMEOUT,
+        help=f"seconds an idle or slow connection is kept (default {DEFAULT_TIMEOUT:g})",
+    )  # fmt: skip
+    parser.add_argument("--log-requests", action="store_true", help="log every request to stderr")
+
+
+def serve(
+    args: argparse.Namespace, *, out: Optional[TextIO] = None, err: Optional[TextIO] = None
+) -> int:
+    """Run ``fake-trunking serve`` until SIGINT or SIGTERM; the exit status.
+
+    Prints exactly one line on ``out`` (the base URL) once it accepts connections; every other
+    message, one line each, goes to ``err``. On a signal it stops accepting, lets requests in
+    flight finish, saves the state file and returns 0 (1 when the state cannot be saved).
+    """
+    from .server import FakeTrunkingServer
+
+    out = out or sys.stdout
+    err = err or sys.stderr
+
+    def fail(message: str, status: int = 1) -> int:
+        err.write(f"fake-trunking serve: {message}\n")
+        err.flush()
+        return status
+
+    if args.state_sync and not args.state:
+        return fail("--state-sync needs --state FILE", 2)
+    if not 0 <= args.port <= 65535:
+        return fail(f"--port must be from 0 to 65535, not {args.port}", 2)
+    if not args.timeout > 0:
+        return fail("--timeout must be a positive number of seconds", 2)
+    credentials = None
+    if args.credentials:
+        try:
+            credentials = load_credentials(args.credentials)
+        except ValueError as exc:
+            return fail(str(exc))
+    server = FakeTrunkingServer(
+        host=args.host,
+        port=args.port,
+        state_file=args.state,
+        state_sync=args.state_sync,
+        timeout=args.timeout,
+        log_requests=args.log_requests,
+        seed=args.seed,
+        credentials=credentials,
+    )
+    # The handler only sets a flag: taking a lock (Event.set) in a signal handler can deadlock
+    # with the main thread holding that very lock.
+    signalled: List[int] = []
+    previous: Dict[signal.Signals, Any] = {}
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            previous[signum] = signal.signal(
+                signum, lambda signum, _frame: signalled.append(signum)
+            )
+    try:
+        try:
+            server.start()
+        except StateFileError as exc:
+            return fail(str(exc))
+        except OSError as exc:
+            return fail(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}")
+        assert server.httpd is not None
+        server.httpd.log = err
+        try:
+            out.write(server.base_url + "\n")
+            out.flush()
+            while not signalled:
+                time.sleep(0.1)
+        finally:
+            saved = _stop_and_save(server)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    if saved is not None:
+        return fail(saved)
+    if server.state_file is not None:
+        err.write(f"fake-trunking serve: stopped; state saved to {server.state_file.path}\n")
+    else:
+        err.write("fake-trunking serve: stopped\n")
+    err.flush()
+    return 0
+
+
+def _stop_and_save(server: FakeTrunkingServer) -> Optional[str]:
+    """Stop ``server``; the one-line error when its state could not be saved."""
+    try:
+        server.stop()
+    except StateFileError as exc:
+        return str(exc)
+    return None
+
+
+__all__ = ["add_arguments", "serve"]

@@ -1,0 +1,136 @@
+"""State and credentials files of server mode: ``StateFile``, ``load_credentials``, their limits.
+
+A state file is the ``fake.dump_state()`` JSON, loaded once at start and saved atomically; a
+credentials file is ``{account_sid: auth_token}``. Both are read with a size bound (a larger file
+is refused unread) and parsed as strict JSON (``NaN``/``Infinity`` refused); every failure is a
+one-line message naming the file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Dict, Union
+
+from .handler import _ACCOUNT_SID
+
+if TYPE_CHECKING:
+    from .service import FakeTrunkingService
+
+MAX_STATE_FILE = 1024 * 1024 * 1024  # bytes; a larger --state file is refused unread
+MAX_CREDENTIALS_FILE = 1024 * 1024  # bytes; a larger --credentials file is refused unread
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+class StateFileError(Exception):
+    """A state file that cannot be read, parsed, validated or written (one-line message)."""
+
+
+class StateFile:
+    """A JSON state file (the ``fake.dump_state()`` format), loaded once and saved atomically."""
+
+    def __init__(self, path: PathLike) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+
+    def _fail(self, what: str, exc: BaseException) -> StateFileError:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        return StateFileError(f"cannot {what} state file {self.path}: {reason}")
+
+    def load_into(self, fake: FakeTrunkingService) -> bool:
+        """Load the file into ``fake``; False (nothing loaded) when it does not exist yet.
+
+        Anything else that stops the load raises ``StateFileError``; the fake and the file are
+        then unchanged.
+        """
+        try:
+            raw = _read_bounded(self.path, MAX_STATE_FILE)
+        except FileNotFoundError:
+            return False
+        except OSError as exc:
+            raise self._fail("read", OSError(exc.strerror) if exc.strerror else exc) from None
+        try:
+            snapshot = parse_json(raw)
+            if not isinstance(snapshot, dict):
+                raise ValueError("the top level is not a JSON object")
+            fake.load_state(snapshot)
+        except (ValueError, TypeError, KeyError, RecursionError) as exc:
+            raise self._fail("load", exc) from None
+        return True
+
+    def save(self, fake: FakeTrunkingService) -> None:
+        """Write ``fake``'s state atomically (temporary file in the same folder, then replace)."""
+        with self._lock:  # dump and write under one lock: a later save never loses to an earlier
+            data = json.dumps(fake.dump_state(), separators=(",", ":")) + "\n"
+            folder = self.path.parent
+            try:
+                fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=folder)
+            except OSError as exc:
+                raise self._fail("write", exc) from None
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as out:
+                    out.write(data)
+                    out.flush()
+                    os.fsync(out.fileno())
+                with contextlib.suppress(OSError):  # a new file keeps mkstemp's 0600
+                    os.chmod(tmp, os.stat(self.path).st_mode & 0o7777)
+                os.replace(tmp, self.path)
+            except OSError as exc:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise self._fail("write", exc) from None
+
+
+def load_credentials(path: PathLike) -> Dict[str, str]:
+    """``{account_sid: auth_token}`` from a JSON file; ``StateFileError``-like one-line errors."""
+    where = Path(path)
+    try:
+        data = parse_json(_read_bounded(where, MAX_CREDENTIALS_FILE))
+    except OSError as exc:
+        raise ValueError(f"cannot read credentials file {where}: {exc.strerror or exc}") from None
+    except (ValueError, RecursionError) as exc:
+        reason = " ".join(str(exc).split())
+        raise ValueError(f"cannot load credentials file {where}: {reason}") from None
+    if not isinstance(data, dict) or not data:
+        raise ValueError(f"credentials file {where}: expected a JSON object {{account_sid: token}}")
+    for sid, token in data.items():
+        if not _ACCOUNT_SID.match(sid):
+            raise ValueError(f"credentials file {where}: {sid!r} is not an account SID (AC…)")
+        if not isinstance(token, str) or not token:
+            raise ValueError(f"credentials file {where}: the token of {sid} is not a string")
+    return dict(data)
+
+
+def _read_bounded(path: Path, limit: int) -> bytes:
+    """The bytes of ``path``; a file larger than ``limit`` is refused (OSError) unread."""
+    with open(path, "rb") as fh:
+        if os.fstat(fh.fileno()).st_size > limit:
+            raise OSError(f"larger than {limit // (1024 * 1024)} MiB; refused")
+        raw = fh.read(limit + 1)
+    if len(raw) > limit:
+        raise OSError(f"larger than {limit // (1024 * 1024)} MiB; refused")
+    return raw
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def parse_json(raw: bytes) -> Any:
+    """Strict JSON from UTF-8 bytes: ``NaN``, ``Infinity`` and ``-Infinity`` are a ValueError."""
+    return json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
+
+
+__all__ = [
+    "MAX_CREDENTIALS_FILE",
+    "MAX_STATE_FILE",
+    "PathLike",
+    "StateFile",
+    "StateFileError",
+    "load_credentials",
+]
