@@ -19,7 +19,7 @@ import logging
 import random
 import re
 from dataclasses import dataclass, field
-from typing import Any, Dict, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 from urllib.parse import parse_qsl, quote
 
 from . import errors
@@ -49,7 +49,20 @@ SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
 
 FRAGMENT_CACHE_SIZE = 20_000  # rendered items kept between writes (see Handler._encoded)
 
-_encode = json.JSONEncoder(check_circular=False).encode
+
+def _make_encoder() -> Callable[[Any], str]:
+    """``json.dumps`` with its defaults, minus the per-call set-up: the C encoder is made once
+    (a page encodes up to 1,000 items one by one, see ``Handler._encoded``)."""
+    from json import encoder
+
+    make = getattr(encoder, "c_make_encoder", None)
+    if make is None:  # no C accelerator (e.g. PyPy)
+        return json.JSONEncoder(check_circular=False).encode
+    chunks = make(None, None, encoder.encode_basestring_ascii, None, ": ", ", ", False, False, True)
+    return lambda payload: "".join(chunks(payload, 0))
+
+
+_encode = _make_encoder()
 
 
 class EncodedJSON(str):

@@ -32,6 +32,7 @@ from fake_trunking.cassettes import (
 )
 from fake_trunking.server import FakeTrunkingServer
 
+from .helpers import VCRPY_TOO_OLD, vcrpy_matches_twilio_lists
 from .test_cassettes import VCR_MATCH, provision
 
 # pytester restores sys.modules after every in-process run, so what an inner run imports is
@@ -135,11 +136,13 @@ def test_record_writes_a_scrubbed_live_cassette_that_replays_and_verifies(
     twilio.stop()  # replay needs no network and no fake
     with open_backend("replay", path, {}) as backend:
         assert provision(backend.client(), cl, pn) == recorded
+    assert verify(path).ok
+    if not vcrpy_matches_twilio_lists():
+        pytest.skip(VCRPY_TOO_OLD)  # everything above ran; only vcrpy's own replay is left
     client = Client(PLACEHOLDER_ACCOUNT, "any")
     with vcr.use_cassette(str(path), record_mode="none", match_on=VCR_MATCH) as tape:
         assert provision(client, cl, pn) == recorded  # vcrpy alone replays it too
         assert tape.all_played
-    assert verify(path).ok
 
 
 def test_live_mode_writes_nothing(twilio: FakeTrunkingServer, tmp_path: Path) -> None:

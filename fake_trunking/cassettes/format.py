@@ -22,6 +22,7 @@ import contextlib
 import gc
 import json
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -387,9 +388,35 @@ def check_expansion(data: Any, where: str, budget: int) -> None:
             stack.extend((c, False) for c in children)
 
 
+_FLOW = re.compile(r"[^\[\]{}]+")
+_DEEP = 500  # flow nesting beyond which only the pure-Python parser is trusted
+
+
+def _deeply_nested(text: str) -> bool:
+    """True when flow brackets may nest past ``_DEEP``: some libyaml builds (PyYAML's wheels for
+    older Pythons) recurse in C without a limit and crash the process on such input, where the
+    pure-Python parser stops at Python's recursion limit. Cheap: ordinary cassettes have few
+    brackets outside their bodies, and the count stops at the first safe answer."""
+    if text.count("[") + text.count("{") <= _DEEP:
+        return False
+    depth = 0
+    for char in _FLOW.sub("", text):
+        depth = depth + 1 if char in "[{" else max(depth - 1, 0)
+        if depth > _DEEP:
+            return True
+    return False
+
+
 def loads(text: str, where: str = "cassette") -> Cassette:
     """Parse cassette YAML safely; any problem is a one-line ``CassetteError``."""
+    return from_data(parse_yaml(text, where), where)
+
+
+def parse_yaml(text: str, where: str) -> Any:
+    """Plain data from YAML text: safe loading only, aliases bounded, any problem one line."""
     yaml, loader, _base = _yaml()
+    if _deeply_nested(text):
+        loader = yaml.SafeLoader
     collecting = gc.isenabled()
     gc.disable()  # the parser makes many objects and no garbage: collections cost O(n^2)
     try:
@@ -412,7 +439,7 @@ def loads(text: str, where: str = "cassette") -> Cassette:
         if collecting:
             gc.enable()
     check_expansion(data, where, 2 * len(text) + 1000)
-    return from_data(data, where)
+    return data
 
 
 def read_cassette(path: PathLike) -> Cassette:
