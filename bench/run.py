@@ -437,7 +437,7 @@ NOTES = """## Where the time goes, and what was done about it
   `responses` dominate; the fake's own work (auth, routing, one O(1) lookup, render, JSON) is
   about 30 to 60 us of a ~350 us call.
 - **Pages.** Rendering and JSON-encoding 50 trunks costs about 300 us, so a page the fake renders
-  from scratch costs 1.8x the static stub (the `list-page, cold` row, for information). Each
+  from scratch costs about 1.7x the static stub (the `list-page, cold` row, for information). Each
   rendered item is therefore cached as JSON text until the next write (`Store.generation` is
   bumped by every write, and the cache is dropped whole when it changes; bounded at 20,000
   items): repeated reads between writes, the case the stub stands for, serve pre-encoded items.
