@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Optional
+from typing import Any, Callable, List, Optional, Tuple
 
 import pytest
 from twilio.base.exceptions import TwilioException, TwilioRestException
@@ -95,3 +97,23 @@ def vcrpy_matches_twilio_lists() -> bool:
     import vcr
 
     return int(vcr.__version__.split(".")[0]) >= 8
+
+
+def run_together(n: int, work: Callable[[int], Any]) -> List[Any]:
+    """``work(i)`` for i in 0..n-1 on n threads released at the same moment."""
+    barrier = threading.Barrier(n)
+
+    def go(i: int) -> Any:
+        barrier.wait(timeout=30)
+        return work(i)
+
+    with ThreadPoolExecutor(max_workers=n) as pool:
+        return list(pool.map(go, range(n)))
+
+
+def outcome(call: Callable[[], Any]) -> Tuple[Optional[str], Optional[int]]:
+    """``(sid, None)`` on success, ``(None, Twilio error code)`` on a Twilio error."""
+    try:
+        return call().sid, None
+    except TwilioRestException as exc:
+        return None, exc.code

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Dict, Iterator, List, Optional, Set, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Set, Tuple
 
 import pytest
 import requests
-from twilio.base.exceptions import TwilioRestException
 
 from fake_trunking import FakeTrunkingServer, client_for
+
+from .helpers import outcome, run_together
 
 THREADS = 8
 TOKEN = "server-concurrency-token"
@@ -31,26 +32,6 @@ def server() -> Iterator[FakeTrunkingServer]:
         seed=81, credentials=credentials, max_trunks_per_account=None
     ) as running:
         yield running
-
-
-def run_together(n: int, work: Callable[[int], Any]) -> List[Any]:
-    """``work(i)`` for i in 0..n-1 on n threads released at the same moment."""
-    barrier = threading.Barrier(n)
-
-    def go(i: int) -> Any:
-        barrier.wait(timeout=30)
-        return work(i)
-
-    with ThreadPoolExecutor(max_workers=n) as pool:
-        return list(pool.map(go, range(n)))
-
-
-def outcome(call: Callable[[], Any]) -> Tuple[Optional[str], Optional[int]]:
-    """``(sid, None)`` on success, ``(None, Twilio error code)`` on a Twilio error."""
-    try:
-        return call().sid, None
-    except TwilioRestException as exc:
-        return None, exc.code
 
 
 def client(server: FakeTrunkingServer, account: str = ACCOUNTS[0]) -> Any:

@@ -3,35 +3,13 @@ write, never mint a duplicate SID, and exactly one of them wins every race."""
 
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Dict, List, Optional, Tuple
-
-from twilio.base.exceptions import TwilioRestException
+from typing import Any, Dict, List
 
 from fake_trunking import FakeTrunkingService
 
+from .helpers import outcome, run_together
+
 THREADS = 8
-
-
-def run_together(n: int, work: Callable[[int], Any]) -> List[Any]:
-    """Run ``work(i)`` for i in 0..n-1 on n threads released at the same moment."""
-    barrier = threading.Barrier(n)
-
-    def go(i: int) -> Any:
-        barrier.wait()
-        return work(i)
-
-    with ThreadPoolExecutor(max_workers=n) as pool:
-        return list(pool.map(go, range(n)))
-
-
-def outcome(call: Callable[[], Any]) -> Tuple[Optional[str], Optional[int]]:
-    """``(sid, None)`` on success, ``(None, error code)`` on a Twilio error."""
-    try:
-        return call().sid, None
-    except TwilioRestException as exc:
-        return None, exc.code
 
 
 def test_concurrent_crud_loses_nothing() -> None:
