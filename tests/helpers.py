@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import base64
+import os
+import selectors
+import signal
+import subprocess
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
@@ -117,3 +122,37 @@ def outcome(call: Callable[[], Any]) -> Tuple[Optional[str], Optional[int]]:
         return call().sid, None
     except TwilioRestException as exc:
         return None, exc.code
+
+
+def spawn(*argv: str) -> subprocess.Popen[str]:
+    """``python <argv>`` unbuffered, with text pipes for stdout and stderr."""
+    return subprocess.Popen(
+        [sys.executable, *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, PYTHONUNBUFFERED="1"),
+    )
+
+
+def spawn_serve(*args: str) -> subprocess.Popen[str]:
+    """``fake-trunking serve <args>`` in its own process."""
+    return spawn("-m", "fake_trunking", "serve", *args)
+
+
+def read_line(proc: subprocess.Popen[str], timeout: float = 20.0) -> str:
+    """The first line of ``proc``'s stdout, waiting at most ``timeout`` seconds."""
+    assert proc.stdout is not None
+    with selectors.DefaultSelector() as selector:
+        selector.register(proc.stdout, selectors.EVENT_READ)
+        if not selector.select(timeout):
+            proc.kill()
+            raise AssertionError("the server printed no URL line")
+    return proc.stdout.readline()
+
+
+def stop(proc: subprocess.Popen[str], signum: int = signal.SIGTERM) -> Tuple[int, str, str]:
+    """Send ``signum`` and wait: ``(exit status, stdout, stderr)``."""
+    proc.send_signal(signum)
+    out, err = proc.communicate(timeout=20)
+    return proc.returncode, out, err

@@ -15,10 +15,6 @@ import errno
 import io
 import json
 import os
-import selectors
-import signal
-import subprocess
-import sys
 import tempfile
 import textwrap
 from pathlib import Path
@@ -29,6 +25,8 @@ import pytest
 from fake_trunking import FakeTrunkingServer, FakeTrunkingService
 from fake_trunking.cassettes import CassetteError, open_backend, read_cassette
 from fake_trunking.server import StateFile, StateFileError
+
+from .helpers import read_line, spawn, stop
 
 STAGES = ["mkstemp", "write", "fsync", "replace"]
 PREVIOUS = b"the previous file: it must survive byte for byte\n"
@@ -282,26 +280,15 @@ def test_the_serve_command_reports_a_failed_shutdown_save_in_one_line(
         first.client().trunking.v1.trunks.create(friendly_name="kept")
     previous = state.read_bytes()
     script = textwrap.dedent(SERVE_WITH_A_FAULT).format(target=target, code=code)
-    proc = subprocess.Popen(
-        [sys.executable, "-c", script, str(state)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=dict(os.environ, PYTHONUNBUFFERED="1"),
-    )
+    proc = spawn("-c", script, str(state))
     try:
-        assert proc.stdout is not None
-        with selectors.DefaultSelector() as selector:
-            selector.register(proc.stdout, selectors.EVENT_READ)
-            assert selector.select(20), "the server printed no URL line"
-        url = proc.stdout.readline().strip()
+        url = read_line(proc).strip()
         from fake_trunking import client_for
 
         trunks = client_for(url, account, "token").trunking.v1.trunks
         assert [t.friendly_name for t in trunks.list()] == ["kept"]  # loaded from the file
         trunks.create(friendly_name="unsaved")
-        proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=20)
+        _status, out, err = stop(proc)
     finally:
         if proc.poll() is None:
             proc.kill()

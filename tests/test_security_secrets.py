@@ -15,12 +15,7 @@ import base64
 import io
 import json
 import logging
-import os
-import selectors
-import signal
 import socket
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 from typing import Any, Iterator, List
@@ -36,6 +31,7 @@ from fake_trunking.cassettes import CassetteError, LeakError, open_backend, read
 from fake_trunking.client import ServerHttpClient
 
 from .canary import CANARIES, CANARY, CANARY_KEY_SECRET, CANARY_WRONG, assert_no_leak, leaks
+from .helpers import read_line, spawn_serve, stop
 
 ACCOUNT = "AC" + "c4" * 16
 KEY = "SK" + "5e" * 16
@@ -238,34 +234,14 @@ def test_the_serve_command_with_log_requests_prints_no_secret(tmp_path: Path) ->
     """The real ``fake-trunking serve --log-requests --credentials FILE``: stdout, stderr."""
     creds = tmp_path / "creds.json"
     creds.write_text(json.dumps(CREDENTIALS))
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "fake_trunking",
-            "serve",
-            "--log-requests",
-            "--credentials",
-            str(creds),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
+    proc = spawn_serve("--log-requests", "--credentials", str(creds))
     try:
-        assert proc.stdout is not None
-        with selectors.DefaultSelector() as selector:
-            selector.register(proc.stdout, selectors.EVENT_READ)
-            assert selector.select(20), "the server printed no URL line"
-        base = proc.stdout.readline().strip()
+        base = read_line(proc).strip()
         trunks = client_for(base, ACCOUNT, CANARY).trunking.v1.trunks
         trunks(trunks.create(friendly_name="logged").sid).delete()
         with pytest.raises(TwilioRestException):
             client_for(base, ACCOUNT, CANARY_WRONG).trunking.v1.trunks.create()
-        proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=20)
+        _status, out, err = stop(proc)
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import selectors
 import signal
 import socket
 import subprocess
@@ -23,29 +21,9 @@ from fake_trunking import FakeTrunkingServer, client_for
 from fake_trunking.cli import main
 from fake_trunking.demo import run_demo
 
+from .helpers import read_line, spawn_serve, stop
+
 ACCOUNT = "AC" + "1" * 32
-
-
-def spawn(*args: str) -> subprocess.Popen[str]:
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    return subprocess.Popen(
-        [sys.executable, "-m", "fake_trunking", "serve", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-
-
-def read_line(proc: subprocess.Popen[str], timeout: float = 20.0) -> str:
-    """The first line of ``proc``'s stdout, waiting at most ``timeout`` seconds."""
-    assert proc.stdout is not None
-    with selectors.DefaultSelector() as selector:
-        selector.register(proc.stdout, selectors.EVENT_READ)
-        if not selector.select(timeout):
-            proc.kill()
-            raise AssertionError("the server printed no URL line")
-    return proc.stdout.readline()
 
 
 @pytest.fixture
@@ -60,17 +38,11 @@ def started() -> Iterator[List[subprocess.Popen[str]]]:
 
 
 def serve(started: List[subprocess.Popen[str]], *args: str) -> Tuple[subprocess.Popen[str], str]:
-    proc = spawn("--port", "0", *args)
+    proc = spawn_serve("--port", "0", *args)
     started.append(proc)
     line = read_line(proc)
     assert line.startswith("http://127.0.0.1:") and line.endswith("\n"), line
     return proc, line.strip()
-
-
-def stop(proc: subprocess.Popen[str], signum: int = signal.SIGTERM) -> Tuple[int, str, str]:
-    proc.send_signal(signum)
-    out, err = proc.communicate(timeout=20)
-    return proc.returncode, out, err
 
 
 def session() -> requests.Session:
