@@ -89,19 +89,29 @@ def serve(
         credentials=credentials,
     )
     # The handler only sets a flag: taking a lock (Event.set) in a signal handler can deadlock
-    # with the main thread holding that very lock.
+    # with the main thread holding that very lock. While the state file loads (nothing is
+    # served yet, nothing would be saved) it raises instead, so a long load stops at once.
     signalled: List[int] = []
     previous: Dict[signal.Signals, Any] = {}
+    state_file = server.state_file
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        signalled.append(signum)
+        if state_file is not None and state_file.loading:
+            raise _Interrupted(signum)
+
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGINT, signal.SIGTERM):
-            previous[signum] = signal.signal(
-                signum, lambda signum, _frame: signalled.append(signum)
-            )
+            previous[signum] = signal.signal(signum, on_signal)
     try:
         try:
             server.start()
         except StateFileError as exc:
             return fail(str(exc))
+        except _Interrupted as exc:
+            name = signal.Signals(exc.args[0]).name
+            where = state_file.path if state_file is not None else "the state file"
+            return fail(f"stopped by {name} while loading state file {where}; nothing was saved")
         except OSError as exc:
             return fail(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}")
         assert server.httpd is not None
@@ -124,6 +134,11 @@ def serve(
         err.write("fake-trunking serve: stopped\n")
     err.flush()
     return 0
+
+
+class _Interrupted(BaseException):
+    """A signal stopped the state file's load (a BaseException: no ``except Exception`` on the
+    way catches it)."""
 
 
 def _stop_and_save(server: FakeTrunkingServer) -> Optional[str]:

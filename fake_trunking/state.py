@@ -15,12 +15,18 @@ that seeds a fake (cassettes). Format, version 1::
 Records hold the stored fields (response field names), not derived ones (``url``, ``links``,
 ``auth_type``). ``load`` checks everything before it replaces anything: a bad snapshot raises
 ``ValueError`` naming the problem and leaves the store as it was.
+
+Cost bounds: a snapshot's shape is checked before any object is built, so a small file cannot
+make a large store: at most ``MAX_ACCOUNTS`` accounts (an empty account costs about 1 KiB in
+memory for the 40 bytes it takes in JSON), no account with more trunks than the store's
+``max_trunks_per_account``, at most ``MAX_OBJECTS`` objects in all. Loading is pure Python, so a
+signal handler that raises (``fake-trunking serve`` on SIGTERM) stops it at once.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, Mapping, Tuple
+from typing import Any, Dict, Mapping, Optional, Tuple
 
 from .collection import Record
 from .errors import TwilioError
@@ -34,6 +40,8 @@ from .store import Account, Store
 
 FORMAT = "fake-trunking-state"
 VERSION = 1
+MAX_ACCOUNTS = 100_000  # accounts in one snapshot
+MAX_OBJECTS = 5_000_000  # trunks, origination URLs, registry objects and associations in all
 
 TRUNK_FIELDS = frozenset(
     {
@@ -93,7 +101,7 @@ def dump(store: Store) -> Dict[str, Any]:
 
 def load(store: Store, snapshot: Mapping[str, Any]) -> None:
     """Replace the store's state with ``snapshot`` (validated first; ValueError if bad)."""
-    accounts, domains, numbers = _build(snapshot)
+    accounts, domains, numbers = _build(snapshot, store.max_trunks_per_account)
     with store.writing():
         store.accounts.clear()
         store.accounts.update(accounts)
@@ -180,14 +188,56 @@ def _check_phone_number(obj: Mapping[str, Any], where: str) -> None:
         _need(obj[name] is None or isinstance(obj[name], str), where, name)
 
 
+def _count(value: Any) -> int:
+    """How many objects a list (or a mapping of lists) holds; 0 for anything else (its type is
+    reported by the full check)."""
+    if isinstance(value, list):
+        return len(value)
+    if isinstance(value, dict):
+        return sum(len(v) for v in value.values() if isinstance(v, list))
+    return 0
+
+
+def _check_shape(raw_accounts: Dict[str, Any], max_trunks: Optional[int]) -> None:
+    """Refuse a snapshot too big for what it is, before anything is built (cheap: it counts)."""
+    _need(
+        len(raw_accounts) <= MAX_ACCOUNTS,
+        "accounts",
+        f"{len(raw_accounts)} accounts, more than the {MAX_ACCOUNTS} a snapshot may hold",
+    )
+    total = len(raw_accounts)
+    for ac, raw in raw_accounts.items():
+        if not isinstance(raw, dict):
+            continue
+        trunks = raw.get("trunks")
+        if max_trunks is not None and isinstance(trunks, list) and len(trunks) > max_trunks:
+            raise _Bad(
+                f"invalid state at accounts.{str(ac)[:34]}.trunks: {len(trunks)} trunks, more "
+                f"than max_trunks_per_account ({max_trunks})"
+            )
+        registry = raw.get("registry")
+        total += _count(trunks) + (_count(registry) if isinstance(registry, dict) else 0)
+        for key in ("origination_urls", *(k for k, _p in ASSOCIATIONS)):
+            total += _count(raw.get(key))
+        _need(
+            total <= MAX_OBJECTS,
+            "accounts",
+            f"more than the {MAX_OBJECTS} objects a snapshot may hold",
+        )
+
+
 def _build(
-    snapshot: Mapping[str, Any],
+    snapshot: Mapping[str, Any], max_trunks: Optional[int] = None
 ) -> Tuple[Dict[str, Account], Dict[str, Tuple[str, str]], Dict[str, str]]:
     _need(isinstance(snapshot, Mapping), "top level", "not an object")
     _need(snapshot.get("format") == FORMAT, "format", f"expected {FORMAT!r}")
-    _need(snapshot.get("version") == VERSION, "version", f"expected {VERSION}")
+    version = snapshot.get("version")
+    _need(  # true == 1 and 1.0 == 1 in Python: the type is checked too
+        type(version) is int and version == VERSION, "version", f"expected {VERSION}"
+    )
     raw_accounts: Dict[str, Any] = snapshot.get("accounts")  # type: ignore[assignment]
     _need(isinstance(raw_accounts, dict), "accounts", "not an object")
+    _check_shape(raw_accounts, max_trunks)
     accounts: Dict[str, Account] = {}
     domains: Dict[str, Tuple[str, str]] = {}
     numbers: Dict[str, str] = {}
@@ -279,4 +329,4 @@ def _build(
     return accounts, domains, numbers
 
 
-__all__ = ["FORMAT", "VERSION", "dump", "load"]
+__all__ = ["FORMAT", "MAX_ACCOUNTS", "MAX_OBJECTS", "VERSION", "dump", "load"]

@@ -1,21 +1,21 @@
 """State and credentials files of server mode: ``StateFile``, ``load_credentials``, their limits.
 
 A state file is the ``fake.dump_state()`` JSON, loaded once at start and saved atomically; a
-credentials file is ``{account_sid: auth_token}``. Both are read with a size bound (a larger file
-is refused unread) and parsed as strict JSON (``NaN``/``Infinity`` refused); every failure is a
-one-line message naming the file.
+credentials file is ``{account_sid: auth_token}``. Both are read by ``fileio.read_bounded`` (a
+FIFO, a device or anything else that is not a regular file is refused without blocking; a larger
+file than the limit is refused unread) and parsed as strict JSON (``NaN``/``Infinity`` refused);
+every failure is a one-line message naming the file.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import tempfile
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, Union
 
+from .fileio import atomic_write, read_bounded, remove_leftovers
 from .handler import _ACCOUNT_SID
 
 if TYPE_CHECKING:
@@ -37,6 +37,7 @@ class StateFile:
     def __init__(self, path: PathLike) -> None:
         self.path = Path(path)
         self._lock = threading.Lock()
+        self.loading = False  # True while ``load_into`` runs
 
     def _fail(self, what: str, exc: BaseException) -> StateFileError:
         reason = " ".join(str(exc).split()) or type(exc).__name__
@@ -46,43 +47,39 @@ class StateFile:
         """Load the file into ``fake``; False (nothing loaded) when it does not exist yet.
 
         Anything else that stops the load raises ``StateFileError``; the fake and the file are
-        then unchanged.
+        then unchanged. Temporary files an interrupted save left beside the file are removed
+        first. ``loading`` is True while this runs (``fake-trunking serve`` lets a signal stop a
+        long load then, and only then).
         """
+        self.loading = True
         try:
-            raw = _read_bounded(self.path, MAX_STATE_FILE)
-        except FileNotFoundError:
-            return False
-        except OSError as exc:
-            raise self._fail("read", OSError(exc.strerror) if exc.strerror else exc) from None
-        try:
-            snapshot = parse_json(raw)
-            if not isinstance(snapshot, dict):
-                raise ValueError("the top level is not a JSON object")
-            fake.load_state(snapshot)
-        except (ValueError, TypeError, KeyError, RecursionError) as exc:
-            raise self._fail("load", exc) from None
-        return True
+            remove_leftovers(self.path)
+            try:
+                raw = read_bounded(self.path, MAX_STATE_FILE)
+            except FileNotFoundError:
+                return False
+            except OSError as exc:
+                raise self._fail("read", OSError(exc.strerror) if exc.strerror else exc) from None
+            try:
+                snapshot = parse_json(raw)
+                del raw
+                if not isinstance(snapshot, dict):
+                    raise ValueError("the top level is not a JSON object")
+                fake.load_state(snapshot)
+            except (ValueError, TypeError, KeyError, RecursionError) as exc:
+                raise self._fail("load", exc) from None
+            return True
+        finally:
+            self.loading = False
 
     def save(self, fake: FakeTrunkingService) -> None:
-        """Write ``fake``'s state atomically (temporary file in the same folder, then replace)."""
+        """Write ``fake``'s state atomically (``fileio.atomic_write``: through a symlink to its
+        target, keeping an existing file's mode; a failed write leaves the old file as it was)."""
         with self._lock:  # dump and write under one lock: a later save never loses to an earlier
             data = json.dumps(fake.dump_state(), separators=(",", ":")) + "\n"
-            folder = self.path.parent
             try:
-                fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=folder)
+                atomic_write(self.path, data.encode("utf-8"))
             except OSError as exc:
-                raise self._fail("write", exc) from None
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as out:
-                    out.write(data)
-                    out.flush()
-                    os.fsync(out.fileno())
-                with contextlib.suppress(OSError):  # a new file keeps mkstemp's 0600
-                    os.chmod(tmp, os.stat(self.path).st_mode & 0o7777)
-                os.replace(tmp, self.path)
-            except OSError as exc:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
                 raise self._fail("write", exc) from None
 
 
@@ -90,7 +87,7 @@ def load_credentials(path: PathLike) -> Dict[str, str]:
     """``{account_sid: auth_token}`` from a JSON file; ``StateFileError``-like one-line errors."""
     where = Path(path)
     try:
-        data = parse_json(_read_bounded(where, MAX_CREDENTIALS_FILE))
+        data = parse_json(read_bounded(where, MAX_CREDENTIALS_FILE))
     except OSError as exc:
         raise ValueError(f"cannot read credentials file {where}: {exc.strerror or exc}") from None
     except (ValueError, RecursionError) as exc:
@@ -104,17 +101,6 @@ def load_credentials(path: PathLike) -> Dict[str, str]:
         if not isinstance(token, str) or not token:
             raise ValueError(f"credentials file {where}: the token of {sid} is not a string")
     return dict(data)
-
-
-def _read_bounded(path: Path, limit: int) -> bytes:
-    """The bytes of ``path``; a file larger than ``limit`` is refused (OSError) unread."""
-    with open(path, "rb") as fh:
-        if os.fstat(fh.fileno()).st_size > limit:
-            raise OSError(f"larger than {limit // (1024 * 1024)} MiB; refused")
-        raw = fh.read(limit + 1)
-    if len(raw) > limit:
-        raise OSError(f"larger than {limit // (1024 * 1024)} MiB; refused")
-    return raw
 
 
 def _no_constant(name: str) -> Any:

@@ -11,19 +11,19 @@ Reading uses ``yaml.CSafeLoader`` (or ``SafeLoader``) only: a ``!!python/...`` t
 every problem (bad YAML, wrong shape, too big, not UTF-8) is a one-line ``CassetteError``.
 Writing serialises first, runs the leak check on the exact text, then writes a temporary file in
 the same folder and ``os.replace``s it: a reader never sees half a cassette, and a refused or failed
-write leaves any previous file as it was.
+write leaves any previous file as it was. Reading and writing go through ``fake_trunking.fileio``
+(a FIFO or device is refused without blocking; a symlinked cassette is written through to its
+target; an existing cassette keeps its mode).
 
 ``yaml`` is imported on first use, never by ``import fake_trunking``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import json
 import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from http import HTTPStatus
@@ -32,6 +32,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
 from urllib.parse import urlsplit
 
 from ..errors import TwilioError
+from ..fileio import FileRefused, atomic_write, read_bounded
 from ..handler import Request
 
 FORMAT_VERSION = 1  # vcrpy's CASSETTE_FORMAT_VERSION
@@ -445,47 +446,38 @@ def parse_yaml(text: str, where: str) -> Any:
 def read_cassette(path: PathLike) -> Cassette:
     """Read and validate the cassette at ``path`` (one-line ``CassetteError`` on any problem)."""
     where = str(path)
+    return loads(read_text(path, MAX_BYTES, "no such cassette"), where)
+
+
+def read_text(path: PathLike, limit: int, missing: str = "no such file") -> str:
+    """The UTF-8 text of a cassette-like file (``fileio.read_bounded``: regular files only, at
+    most ``limit`` bytes); every problem is a one-line ``CassetteError`` naming the file."""
+    where = str(path)
     try:
-        with open(path, "rb") as fh:
-            raw = fh.read(MAX_BYTES + 1)
+        raw = read_bounded(path, limit)
     except FileNotFoundError:
-        raise CassetteError(f"{where}: no such cassette") from None
+        raise CassetteError(f"{where}: {missing}") from None
+    except FileRefused as exc:
+        raise CassetteError(f"{where}: {exc}") from None
     except OSError as exc:
         raise CassetteError(f"{where}: cannot read: {exc.strerror or exc}") from None
-    if len(raw) > MAX_BYTES:
-        raise CassetteError(f"{where}: larger than {MAX_BYTES // (1024 * 1024)} MiB; refused")
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError:
         raise CassetteError(f"{where}: not UTF-8 text") from None
-    return loads(text, where)
 
 
 def write_text_atomically(path: PathLike, text: str) -> Path:
-    """Write ``text`` to ``path`` through a temporary file and ``os.replace``.
+    """Write ``text`` to ``path`` with ``fileio.atomic_write`` (through a symlink to its target,
+    an existing file's mode kept, folders made as needed).
 
     A failure (read-only folder, disk full) raises a one-line ``CassetteError`` and leaves the
     previous file, if any, untouched; the temporary file is removed.
     """
-    target = Path(path)
-    data = text.encode("utf-8")
-    tmp: Optional[str] = None
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-        tmp = None
+        return atomic_write(path, text.encode("utf-8"), make_parents=True)
     except OSError as exc:
-        raise CassetteError(f"{target}: cannot write: {exc.strerror or exc}") from None
-    finally:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-    return target
+        raise CassetteError(f"{path}: cannot write: {exc.strerror or exc}") from None
 
 
 def write_cassette(

@@ -37,6 +37,7 @@ from .format import (
     parse_json,
     parse_yaml,
     read_cassette,
+    read_text,
 )
 
 _SID = re.compile(r"(?<![0-9A-Za-z])(P[AB])?([A-Z]{2}[0-9a-fA-F]{32})(?![0-9A-Za-z])")
@@ -130,19 +131,13 @@ def _glob(pattern: str, text: str) -> bool:
     return re.fullmatch(regex, text, re.DOTALL) is not None
 
 
+MAX_DEVIATIONS_FILE = 4 * 1024 * 1024  # bytes; a larger known-deviations file is refused unread
+
+
 def load_deviations(path: PathLike) -> List[Deviation]:
     """Read a known-deviations file (safe YAML; JSON is YAML too); one-line CassetteError."""
     where = str(path)
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read(4 * 1024 * 1024 + 1)
-        if len(raw) > 4 * 1024 * 1024:
-            raise CassetteError(f"{where}: larger than 4 MiB; refused")
-        text = raw.decode("utf-8")
-    except OSError as exc:
-        raise CassetteError(f"{where}: cannot read: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise CassetteError(f"{where}: not UTF-8 text") from None
+    text = read_text(path, MAX_DEVIATIONS_FILE)
     data = parse_yaml(text, where)
     if isinstance(data, dict):
         data = data.get("deviations")

@@ -1,0 +1,200 @@
+"""The one owner of reading and writing a user's files: state, credentials, cassettes, deviations.
+
+Reading (``read_bounded``): the file is opened without blocking (``O_NONBLOCK``: a FIFO would
+otherwise wait forever for a writer, and the process would not even stop on SIGTERM), ``fstat``'d,
+and refused unless it is a regular file (a FIFO, a device such as ``/dev/zero``, a socket, a
+directory). A regular file larger than the limit is refused unread; the read itself stops one byte
+past the limit, so a file that grows meanwhile is refused too. A symlink to a regular file is read.
+
+Writing (``atomic_write``): the bytes go to a temporary file beside the target, are ``fsync``'d,
+and replace the target in one ``os.replace``: a reader never sees half a file and a failed write
+leaves the previous file as it was. A symlinked path is written through to the file it points at
+(the link stays a link). An existing file keeps its mode (a 0644 cassette stays 0644); a new file
+gets ``mkstemp``'s 0600 (it may hold state a user did not mean to share).
+
+Temporary files are named ``.<target name>.<pid>.<random>.fake-trunking.tmp``; an interrupted
+save (the process killed mid-write) leaves one behind. ``remove_leftovers`` deletes, beside a
+target, only files of that exact pattern for that target whose process is gone, and it runs at
+every ``atomic_write`` and when a state file is loaded at start.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import stat
+import tempfile
+from pathlib import Path
+from typing import List, Optional, Union
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+TEMP_SUFFIX = ".fake-trunking.tmp"
+
+_KINDS = (
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISDIR, "a directory"),
+)
+
+
+class FileRefused(OSError):
+    """``read_bounded`` will not read the file: not a regular file, or larger than the limit."""
+
+
+def _size(limit: int) -> str:
+    return f"{limit / (1024 * 1024):g} MiB"
+
+
+def _kind(mode: int) -> str:
+    for test, name in _KINDS:
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def read_bounded(path: PathLike, limit: int) -> bytes:
+    """The bytes of the regular file at ``path``, at most ``limit`` of them.
+
+    Raises ``FileNotFoundError`` when there is no such file, ``FileRefused`` (an ``OSError``)
+    with a one-line reason (the caller names the file) when it is not a regular file ("not a
+    regular file (a FIFO); refused") or larger than ``limit`` ("larger than 1 MiB; refused"),
+    and ``OSError`` when it cannot be read.
+    Never blocks on a FIFO and never reads more than ``limit + 1`` bytes.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    flags |= getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+    fd = os.open(os.fspath(path), flags)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            kind = _kind(info.st_mode)
+            if kind == "not a regular file":
+                raise FileRefused("not a regular file; refused")
+            raise FileRefused(f"not a regular file ({kind}); refused")
+        if info.st_size > limit:
+            raise FileRefused(f"larger than {_size(limit)}; refused")
+        fh = os.fdopen(fd, "rb", buffering=0)
+    except BaseException:
+        os.close(fd)
+        raise
+    chunks: List[bytes] = []
+    total = 0
+    with fh:
+        while total <= limit:
+            chunk = fh.read(min(limit + 1 - total, 1024 * 1024))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+    if total > limit:
+        raise FileRefused(f"larger than {_size(limit)}; refused")
+    return b"".join(chunks)
+
+
+def target_of(path: PathLike) -> Path:
+    """The file a write to ``path`` lands in: ``path`` itself, or what its symlinks point at."""
+    return Path(os.path.realpath(os.fspath(path)))
+
+
+def _temp_pattern(name: str) -> re.Pattern[str]:
+    return re.compile(re.escape(f".{name}.") + r"([0-9]+)\.[A-Za-z0-9_]+" + re.escape(TEMP_SUFFIX))
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True  # a save of this very process may be in flight (another thread)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (OSError, OverflowError, ValueError):
+        return True  # exists but not ours (EPERM), or not a usable pid: leave it alone
+    return True
+
+
+def remove_leftovers(path: PathLike) -> List[Path]:
+    """Delete the temporary files interrupted saves of ``path`` left beside its target.
+
+    Only names of our own pattern for that target (``.<name>.<pid>.<random>.fake-trunking.tmp``)
+    whose writing process no longer runs; a save in flight in a live process is left alone.
+    Returns what was removed; never raises (cleaning up is best effort).
+    """
+    target = target_of(path)
+    pattern = _temp_pattern(target.name)
+    removed: List[Path] = []
+    try:
+        names = os.listdir(target.parent)
+    except OSError:
+        return removed
+    for name in names:
+        match = pattern.fullmatch(name)
+        if match is None or _alive(int(match.group(1))):
+            continue
+        leftover = target.parent / name
+        with contextlib.suppress(OSError):
+            if stat.S_ISREG(os.lstat(leftover).st_mode):
+                os.unlink(leftover)
+                removed.append(leftover)
+    return removed
+
+
+def atomic_write(path: PathLike, data: bytes, *, make_parents: bool = False) -> Path:
+    """Write ``data`` to ``path`` atomically; returns ``path`` (as a ``Path``).
+
+    Through a symlink to its target; an existing file keeps its mode, a new one is 0600;
+    ``fsync``'d before the replace. Raises ``OSError`` (the previous file is then untouched and
+    the temporary file removed). Leftovers of interrupted saves of the same target are removed.
+    """
+    target = target_of(path)
+    if make_parents:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    remove_leftovers(target)
+    mode: Optional[int] = None
+    with contextlib.suppress(OSError):
+        mode = stat.S_IMODE(os.stat(target).st_mode)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{target.name}.{os.getpid()}.", suffix=TEMP_SUFFIX, dir=target.parent
+    )
+    done = False
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            if mode is not None and hasattr(os, "fchmod"):
+                os.fchmod(fh.fileno(), mode)
+            os.fsync(fh.fileno())
+        if mode is not None and not hasattr(os, "fchmod"):
+            os.chmod(tmp, mode)
+        os.replace(tmp, target)
+        done = True
+    finally:
+        if not done:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+    _sync_folder(target.parent)
+    return Path(path)
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the rename itself durable (best effort; not possible on every platform)."""
+    with contextlib.suppress(OSError, AttributeError):
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+__all__ = [
+    "TEMP_SUFFIX",
+    "FileRefused",
+    "PathLike",
+    "atomic_write",
+    "read_bounded",
+    "remove_leftovers",
+    "target_of",
+]
