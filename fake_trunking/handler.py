@@ -44,7 +44,7 @@ _ACCOUNT_SID = re.compile(r"AC[0-9a-fA-F]{32}\Z")
 
 ApiKeys = Mapping[str, Tuple[str, str]]
 
-# request headers whose values are never shown (``Request.__repr__``)
+# request headers whose values are never shown nor held in a compared field (``Request``)
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
 
 FRAGMENT_CACHE_SIZE = 20_000  # rendered items kept between writes (see Handler._encoded)
@@ -69,26 +69,59 @@ class EncodedJSON(str):
     """A payload that is already JSON text (a page assembled from cached items)."""
 
 
+class Redacted:
+    """A secret header value as ``Request`` compares and shows it: equal when the values are,
+    shown as ``<redacted>``. Not a string, not a container: pytest's assertion diff, ``repr``
+    and ``pprint`` have nothing to print but that placeholder."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Redacted):
+            return NotImplemented
+        return hmac.compare_digest(self._value.encode("utf-8"), other._value.encode("utf-8"))
+
+    def __hash__(self) -> int:
+        return hash((Redacted, self._value))
+
+    def __repr__(self) -> str:
+        return "<redacted>"
+
+
+def _redacted(headers: Mapping[str, str]) -> Dict[str, Any]:
+    return {k: Redacted(v) if k.lower() in SECRET_HEADERS else v for k, v in headers.items()}
+
+
 @dataclass(frozen=True)
 class Request:
-    """One HTTP request, as any transport sees it. ``headers`` keys are lower-case."""
+    """One HTTP request, as any transport sees it. ``headers`` keys are lower-case.
+
+    ``headers`` holds every header, credentials included (the handler authenticates with
+    ``headers["authorization"]``), but it is neither compared nor shown: requests compare by
+    ``redacted_headers``, the same headers with each secret value (``SECRET_HEADERS``) wrapped in
+    ``Redacted``. So ``assert call.request == Request(...)`` still tells a wrong token from the
+    right one, yet nothing pytest prints for a failed comparison (it shows the compared fields,
+    at any verbosity) or ``repr`` can hold a token: ``fake.calls`` ends up in failure reports.
+    """
 
     method: str
     path: str
     query: str = ""
     body: bytes = b""
-    headers: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
     base_url: str = DEFAULT_BASE_URL
+    redacted_headers: Mapping[str, Any] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "redacted_headers", _redacted(self.headers))
 
     def __repr__(self) -> str:
-        # Never the credentials: a Request shows up in assertion messages and failure reports
-        # (``fake.calls``), so the values of the secret-bearing headers are left out.
-        headers = {
-            k: "<redacted>" if k.lower() in SECRET_HEADERS else v for k, v in self.headers.items()
-        }
         return (
             f"Request(method={self.method!r}, path={self.path!r}, query={self.query!r}, "
-            f"body={self.body!r}, headers={headers!r}, base_url={self.base_url!r})"
+            f"body={self.body!r}, headers={self.redacted_headers!r}, base_url={self.base_url!r})"
         )
 
     def form(self) -> Dict[str, str]:

@@ -360,3 +360,126 @@ def test_the_plugin_failure_report_shows_no_secret(
     output = result.stdout.str() + result.stderr.str()
     assert "fake-trunking calls" in output and "POST /v1/Trunks -> 401" in output
     assert_no_leak(output, "the pytest failure report")
+
+
+# -- pytest's own assertion diffs (issue 12, item 6) -------------------------------------------
+ASSERTION_DIFFS = """
+import base64
+import os
+
+import pytest
+
+from fake_trunking import FakeTrunkingService, Request
+
+ACCOUNT = os.environ["CANARY_ACCOUNT"]
+
+
+def basic(secret):
+    return "Basic " + base64.b64encode(f"{ACCOUNT}:{secret}".encode()).decode()
+
+
+@pytest.fixture
+def fake():
+    fake = FakeTrunkingService(credentials={ACCOUNT: os.environ["CANARY_TOKEN"]})
+    for secret in (os.environ["CANARY_TOKEN"], os.environ["CANARY_WRONG"]):
+        fake.handle_url(
+            "POST",
+            "https://trunking.twilio.com/v1/Trunks",
+            b"FriendlyName=x",
+            {"Authorization": basic(secret), "Content-Type": "application/x-www-form-urlencoded"},
+        )
+    return fake
+
+
+def expected(secret, path="/v1/Trunks/"):
+    return Request(
+        "POST",
+        path,
+        body=b"FriendlyName=y",
+        headers={"authorization": basic(secret), "cookie": secret},
+    )
+
+
+def test_request_against_an_expected_one(fake):
+    assert fake.calls[0].request == expected(os.environ["CANARY_WRONG"])
+
+
+def test_two_logged_requests(fake):
+    assert fake.calls[0].request == fake.calls[1].request
+
+
+def test_two_calls(fake):
+    assert fake.calls[0] == fake.calls[1]
+
+
+def test_lists_of_requests(fake):
+    assert [c.request for c in fake.calls] == [expected(os.environ["CANARY_TOKEN"])] * 2
+
+
+def test_dicts_of_calls(fake):
+    assert {"first": fake.calls[0]} == {"first": fake.calls[1]}
+
+
+def test_only_the_token_differs(fake):
+    left = fake.calls[0].request
+    from dataclasses import replace
+    headers = dict(left.headers, authorization=basic(os.environ["CANARY_WRONG"]))
+    assert left == replace(left, headers=headers)
+"""
+
+
+@pytest.mark.parametrize("verbosity", [[], ["-vv"]], ids=["default", "vv"])
+def test_pytests_assertion_diffs_of_requests_and_calls_show_no_secret(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, verbosity: List[str]
+) -> None:
+    """``assert call.request == Request(...)`` and friends: pytest prints the compared fields
+    of a dataclass (at ``-vv`` and with ``CI=true``, untruncated): none may hold a token."""
+    monkeypatch.setenv("CANARY_ACCOUNT", ACCOUNT)
+    monkeypatch.setenv("CANARY_TOKEN", CANARY)
+    monkeypatch.setenv("CANARY_WRONG", CANARY_WRONG)
+    monkeypatch.setenv("CI", "true")
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    pytester.makepyfile(test_diffs=textwrap.dedent(ASSERTION_DIFFS))
+    result = pytester.runpytest("-p", "no:cacheprovider", "-p", "no:fake_trunking", *verbosity)
+    result.assert_outcomes(failed=6)
+    output = result.stdout.str() + result.stderr.str()
+    assert_no_leak(output, f"pytest's assertion diff ({' '.join(verbosity) or 'default'})")
+    assert "Differing attributes" in output and "<redacted>" in output  # the diff is there
+    assert "redacted_headers" in output
+
+
+def test_requests_still_tell_a_wrong_token_from_the_right_one() -> None:
+    from fake_trunking import Request
+
+    def request(secret: str) -> Request:
+        return Request("GET", "/v1/Trunks", headers={"authorization": basic(ACCOUNT, secret)})
+
+    assert request(CANARY) == request(CANARY)
+    assert request(CANARY) != request(CANARY_WRONG)
+    assert request(CANARY).headers["authorization"] == basic(ACCOUNT, CANARY)  # the handler's
+    assert_no_leak(repr(request(CANARY)), "repr(Request)")
+    fake = FakeTrunkingService(credentials=CREDENTIALS)
+    assert fake.handle(request(CANARY)).status == 200
+    assert fake.handle(request(CANARY_WRONG)).status == 401
+
+
+def test_the_leak_check_of_cassettes_finds_hex_encoded_secrets(tmp_path: Path) -> None:
+    """SECURITY.md: the leak check looks for every secret in play plain, URL-encoded, base64
+    and hex (either letter case); a cassette holding one is refused and nothing is written."""
+    from fake_trunking.cassettes.scrub import find_leaks
+
+    for secret in CANARIES:
+        hexed = secret.encode().hex()
+        for text in (f"body: {hexed}\n", f"x-trace: {hexed.upper()}\n"):
+            assert find_leaks(text, [secret]) == ["a secret hex-encoded"], text
+    fake = FakeTrunkingService(credentials=CREDENTIALS)
+    fake.handle_url(
+        "POST",
+        "https://trunking.twilio.com/v1/Trunks",
+        b"FriendlyName=" + CANARY.encode().hex().encode(),
+        {"Authorization": basic(ACCOUNT, CANARY)},
+    )
+    path = tmp_path / "trunks.yaml"
+    with pytest.raises(LeakError, match="hex-encoded"):
+        fake.save_cassette(path)
+    assert not path.exists()

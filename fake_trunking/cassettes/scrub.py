@@ -11,9 +11,9 @@ Scrubbing, in this order:
 
 The leak check scans the exact text about to be written for each secret (the auth tokens and API
 key secrets in play, and whatever the interactions' ``Authorization`` headers carried): in plain
-text, URL-encoded, and base64 in any alignment (so ``base64("AC…:token")`` inside a header is
-found too). Secrets shorter than 8 characters are not scanned (they would match by accident).
-Messages never repeat the secret.
+text, URL-encoded, base64 in any alignment (so ``base64("AC…:token")`` inside a header is
+found too), and hex-encoded (either letter case). Secrets shorter than 8 characters are not
+scanned (they would match by accident). Messages never repeat the secret.
 """
 
 from __future__ import annotations
@@ -134,6 +134,9 @@ def secret_forms(secret: str) -> List[Tuple[str, str]]:
         if len(core) >= MIN_SECRET_LENGTH:
             forms.setdefault(core, "base64-encoded")
             forms.setdefault(core.replace("+", "-").replace("/", "_"), "base64-encoded")
+    hexed = binascii.hexlify(raw).decode("ascii")
+    forms.setdefault(hexed, "hex-encoded")
+    forms.setdefault(hexed.upper(), "hex-encoded")
     return list(forms.items())
 
 
