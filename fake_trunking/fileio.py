@@ -14,8 +14,10 @@ gets ``mkstemp``'s 0600 (it may hold state a user did not mean to share).
 
 Temporary files are named ``.<target name>.<pid>.<random>.fake-trunking.tmp``; an interrupted
 save (the process killed mid-write) leaves one behind. ``remove_leftovers`` deletes, beside a
-target, only files of that exact pattern for that target whose process is gone, and it runs at
-every ``atomic_write`` and when a state file is loaded at start.
+target, only files of that exact pattern for that target whose process is gone (or, when the pid
+is this process's own, as after a container restart, that no thread of it is writing), and it
+runs at every ``atomic_write`` and when a state file is loaded at start. An existing target that
+is not a regular file (``/dev/null``, a FIFO) is refused, never replaced.
 """
 
 from __future__ import annotations
@@ -25,8 +27,9 @@ import os
 import re
 import stat
 import tempfile
+import threading
 from pathlib import Path
-from typing import List, Optional, Union
+from typing import List, Optional, Set, Union
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -100,45 +103,59 @@ def target_of(path: PathLike) -> Path:
     return Path(os.path.realpath(os.fspath(path)))
 
 
-def _temp_pattern(name: str) -> re.Pattern[str]:
-    return re.compile(re.escape(f".{name}.") + r"([0-9]+)\.[A-Za-z0-9_]+" + re.escape(TEMP_SUFFIX))
+_NAME_KEPT = 160  # characters of the target's name in a temporary name (NAME_MAX is 255 bytes)
+_in_flight: Set[str] = set()  # temporary files this process is writing now
+_in_flight_lock = threading.Lock()
 
 
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True  # a save of this very process may be in flight (another thread)
+def _temp_prefix(target: Path) -> str:
+    return f".{target.name[:_NAME_KEPT]}."
+
+
+def _temp_pattern(target: Path) -> re.Pattern[str]:
+    prefix, suffix = re.escape(_temp_prefix(target)), re.escape(TEMP_SUFFIX)
+    return re.compile(prefix + r"([0-9]{1,10})\.[A-Za-z0-9_]{1,32}" + suffix)
+
+
+def _gone(pid: int, path: str) -> bool:
+    """True when the process that wrote ``path`` no longer writes it."""
+    if pid == os.getpid():  # this process: in flight unless no thread writes it now (a
+        return path not in _in_flight  # restarted container gets the same pid back)
+    if os.name == "nt":
+        return False  # os.kill(pid, 0) would terminate the process there
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
-        return False
+        return True
     except (OSError, OverflowError, ValueError):
-        return True  # exists but not ours (EPERM), or not a usable pid: leave it alone
-    return True
+        return False  # it exists but is not ours (EPERM), or not a usable pid: leave it
+    return False
 
 
 def remove_leftovers(path: PathLike) -> List[Path]:
     """Delete the temporary files interrupted saves of ``path`` left beside its target.
 
     Only names of our own pattern for that target (``.<name>.<pid>.<random>.fake-trunking.tmp``)
-    whose writing process no longer runs; a save in flight in a live process is left alone.
-    Returns what was removed; never raises (cleaning up is best effort).
+    whose writing process no longer runs (or, for this process, that no thread writes now); a
+    save in flight is left alone. Returns what was removed; never raises (best effort).
     """
     target = target_of(path)
-    pattern = _temp_pattern(target.name)
+    pattern = _temp_pattern(target)
     removed: List[Path] = []
     try:
         names = os.listdir(target.parent)
     except OSError:
         return removed
-    for name in names:
-        match = pattern.fullmatch(name)
-        if match is None or _alive(int(match.group(1))):
-            continue
-        leftover = target.parent / name
-        with contextlib.suppress(OSError):
-            if stat.S_ISREG(os.lstat(leftover).st_mode):
-                os.unlink(leftover)
-                removed.append(leftover)
+    with _in_flight_lock:
+        for name in names:
+            match = pattern.fullmatch(name)
+            leftover = target.parent / name
+            if match is None or not _gone(int(match.group(1)), str(leftover)):
+                continue
+            with contextlib.suppress(OSError):
+                if stat.S_ISREG(os.lstat(leftover).st_mode):
+                    os.unlink(leftover)
+                    removed.append(leftover)
     return removed
 
 
@@ -146,19 +163,29 @@ def atomic_write(path: PathLike, data: bytes, *, make_parents: bool = False) -> 
     """Write ``data`` to ``path`` atomically; returns ``path`` (as a ``Path``).
 
     Through a symlink to its target; an existing file keeps its mode, a new one is 0600;
-    ``fsync``'d before the replace. Raises ``OSError`` (the previous file is then untouched and
-    the temporary file removed). Leftovers of interrupted saves of the same target are removed.
+    ``fsync``'d before the replace. An existing target that is not a regular file (a FIFO, a
+    device such as ``/dev/null``, a directory) is refused (``FileRefused``), never replaced.
+    Raises ``OSError`` (the previous file is then untouched and the temporary file removed).
+    Leftovers of interrupted saves of the same target are removed first.
     """
     target = target_of(path)
     if make_parents:
         target.parent.mkdir(parents=True, exist_ok=True)
-    remove_leftovers(target)
     mode: Optional[int] = None
-    with contextlib.suppress(OSError):
-        mode = stat.S_IMODE(os.stat(target).st_mode)
-    fd, tmp = tempfile.mkstemp(
-        prefix=f".{target.name}.{os.getpid()}.", suffix=TEMP_SUFFIX, dir=target.parent
-    )
+    try:
+        info = os.stat(target)
+    except FileNotFoundError:
+        pass
+    else:
+        if not stat.S_ISREG(info.st_mode):
+            raise FileRefused(f"not a regular file ({_kind(info.st_mode)}); refused")
+        mode = stat.S_IMODE(info.st_mode)
+    remove_leftovers(target)
+    with _in_flight_lock:
+        fd, tmp = tempfile.mkstemp(
+            prefix=f"{_temp_prefix(target)}{os.getpid()}.", suffix=TEMP_SUFFIX, dir=target.parent
+        )
+        _in_flight.add(tmp)
     done = False
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -175,6 +202,8 @@ def atomic_write(path: PathLike, data: bytes, *, make_parents: bool = False) -> 
         if not done:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
+        with _in_flight_lock:
+            _in_flight.discard(tmp)
     _sync_folder(target.parent)
     return Path(path)
 

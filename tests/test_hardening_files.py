@@ -245,14 +245,36 @@ def test_leftovers_of_a_cassette_are_removed_at_the_next_save(tmp_path: Path) ->
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True, check=True)  # fmt: skip
     stale = tmp_path / f".trunks.yaml.{int(dead.stdout)}.k2j4h5g6{TEMP_SUFFIX}"
-    stale.write_text("half a cassette")
-    live = tmp_path / f".trunks.yaml.{os.getpid()}.a1b2c3d4{TEMP_SUFFIX}"  # a save in flight
-    live.write_text("being written")
+    # our own pid, no thread writing it: a container restarted with the same pid
+    restarted = tmp_path / f".trunks.yaml.{os.getpid()}.z9y8x7w6{TEMP_SUFFIX}"
+    writer = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        live = tmp_path / f".trunks.yaml.{writer.pid}.a1b2c3d4{TEMP_SUFFIX}"  # a save in flight
+        for path in (stale, restarted, live):
+            path.write_text("half a cassette")
+        fake = FakeTrunkingService()
+        fake.handle_url("GET", "https://trunking.twilio.com/v1/Trunks", headers=AUTH)
+        fake.save_cassette(cassette)
+        assert not stale.exists() and not restarted.exists()
+        assert live.exists()  # its process still runs: never touched
+    finally:
+        writer.kill()
+        writer.wait(10)
+    assert len(read_cassette(cassette).interactions) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, "trunks.yaml"])
+
+
+def test_a_special_file_is_never_replaced_by_a_save(fifo: Path, tmp_path: Path) -> None:
+    link = tmp_path / "trunks.yaml"
+    link.symlink_to(fifo)
     fake = FakeTrunkingService()
     fake.handle_url("GET", "https://trunking.twilio.com/v1/Trunks", headers=AUTH)
-    fake.save_cassette(cassette)
-    assert not stale.exists() and live.exists()
-    assert len(read_cassette(cassette).interactions) == 1
+    with pytest.raises(CassetteError, match=r"not a regular file \(a FIFO\); refused"):
+        fake.save_cassette(link)
+    with pytest.raises(StateFileError, match=r"not a regular file \(a FIFO\); refused"):
+        StateFile(fifo).save(fake)
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode) and link.is_symlink()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe", "trunks.yaml"]
 
 
 def state_text(accounts: str) -> str:
@@ -343,3 +365,23 @@ def test_sigterm_stops_a_long_state_load_in_one_line(tmp_path: Path) -> None:
         "nothing was saved"
     ]
     assert path.stat().st_mtime_ns == before
+
+
+def test_concurrent_saves_of_one_cassette_never_remove_each_others_temporary_files(
+    tmp_path: Path,
+) -> None:
+    """The clean-up at each save leaves alone what another thread of this process is writing."""
+    from .helpers import run_together
+
+    cassette = tmp_path / "trunks.yaml"
+    fake = FakeTrunkingService()
+    fake.handle_url("GET", "https://trunking.twilio.com/v1/Trunks", headers=AUTH)
+
+    def save(_i: int) -> int:
+        for _ in range(10):
+            fake.save_cassette(cassette)
+        return 0
+
+    assert run_together(8, save) == [0] * 8
+    assert [p.name for p in tmp_path.iterdir()] == ["trunks.yaml"]
+    assert len(read_cassette(cassette).interactions) == 1
