@@ -420,6 +420,16 @@ def test_dicts_of_calls(fake):
     assert {"first": fake.calls[0]} == {"first": fake.calls[1]}
 
 
+def test_live_credentials(fake):
+    from fake_trunking.cassettes.record import LiveCredentials
+
+    def creds(account, secret):
+        return LiveCredentials(account, account, secret, (secret,))
+
+    other = "AC" + "0" * 32
+    assert creds(ACCOUNT, os.environ["CANARY_TOKEN"]) == creds(other, os.environ["CANARY_WRONG"])
+
+
 def test_only_the_token_differs(fake):
     left = fake.calls[0].request
     from dataclasses import replace
@@ -441,7 +451,7 @@ def test_pytests_assertion_diffs_of_requests_and_calls_show_no_secret(
     pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
     pytester.makepyfile(test_diffs=textwrap.dedent(ASSERTION_DIFFS))
     result = pytester.runpytest("-p", "no:cacheprovider", "-p", "no:fake_trunking", *verbosity)
-    result.assert_outcomes(failed=6)
+    result.assert_outcomes(failed=7)
     output = result.stdout.str() + result.stderr.str()
     assert_no_leak(output, f"pytest's assertion diff ({' '.join(verbosity) or 'default'})")
     assert "Differing attributes" in output and "<redacted>" in output  # the diff is there
