@@ -24,8 +24,10 @@ from twilio.rest import Client
 from fake_trunking.cassettes import (
     PLACEHOLDER_ACCOUNT,
     CassetteError,
+    FakeOnlyError,
     LeakError,
     RecordingRefused,
+    UnmatchedRequest,
     open_backend,
     read_cassette,
     verify,
@@ -52,6 +54,7 @@ for _name in (
 Faker()  # loads its locale providers once
 
 ACCOUNT = "AC" + "7e" * 16
+GOOD = b"version: 1\ninteractions: []  # stands for a good committed cassette\n"
 TOKEN = "t0k3n" + "fedcba9876543210" * 2  # the canary: it must never reach a cassette
 
 
@@ -175,15 +178,102 @@ def test_record_refuses_to_write_a_cassette_holding_the_token(
     assert after == before
 
 
-def test_record_without_requests_writes_an_empty_cassette(
+def test_record_without_requests_writes_nothing_and_keeps_the_old_cassette(
     twilio: FakeTrunkingServer, tmp_path: Path
 ) -> None:
+    """An offline or empty recording never replaces a cassette with ``interactions: []``."""
     path = tmp_path / "empty.yaml"
-    with open_backend("record", path, {}):
+    with open_backend("record", path, {}) as backend:
         pass
-    assert read_cassette(path).interactions == []
-    with open_backend("replay", path, {}) as backend:
-        assert backend.replayer.unplayed == []
+    assert not path.exists()
+    assert backend.cassette_note == f"wrote no cassette to {path} (no interaction was recorded)"
+    path.write_bytes(GOOD)
+    with open_backend("record", path, {}) as backend:
+        assert backend.calls == []
+    assert path.read_bytes() == GOOD
+    assert backend.cassette_note == f"kept {path} unchanged (no interaction was recorded)"
+
+
+def test_a_recording_that_raises_or_is_kept_leaves_the_old_cassette_byte_for_byte(
+    twilio: FakeTrunkingServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "tape.yaml"
+    path.write_bytes(GOOD)
+    with pytest.raises(ZeroDivisionError), open_backend("record", path, {}) as backend:
+        backend.client().trunking.v1.trunks.create(friendly_name="doomed")
+        1 / 0  # noqa: B018
+    assert path.read_bytes() == GOOD
+    with open_backend("record", path, {}) as backend:
+        backend.client().trunking.v1.trunks.list()
+        backend.keep_cassette("the test failed")
+    assert path.read_bytes() == GOOD
+    assert backend.cassette_note == f"kept {path} unchanged (the test failed)"
+    assert len(twilio.fake.calls) == 2  # both recordings did reach "Twilio"
+    with open_backend("record", path, {}) as backend:
+        backend.client().trunking.v1.trunks.list()
+    assert [it.path for it in read_cassette(path).interactions] == ["/v1/Trunks"]
+    assert backend.cassette_note == f"recorded 1 interaction(s) to {path}"
+
+
+@pytest.mark.parametrize("mode", ["record", "live"])
+def test_calls_and_assert_called_work_in_record_and_live_mode(
+    twilio: FakeTrunkingServer, tmp_path: Path, mode: str
+) -> None:
+    with open_backend(mode, tmp_path / "c.yaml", {}) as backend:
+        assert backend.calls == []
+        trunk = backend.client().trunking.v1.trunks.create(friendly_name="seen")
+        backend.client().trunking.v1.trunks(trunk.sid).fetch()
+        assert [(c.method, c.path, c.status) for c in backend.calls] == [
+            ("POST", "/v1/Trunks", 201),
+            ("GET", f"/v1/Trunks/{trunk.sid}", 200),
+        ]
+        assert backend.calls[0].url == "https://trunking.twilio.com/v1/Trunks"
+        assert backend.calls[0].params == {"FriendlyName": "seen"}
+        assert backend.calls[1].body["friendly_name"] == "seen"
+        backend.assert_called("POST", "/Trunks", times=1)
+        with pytest.raises(AssertionError, match=r"expected DELETE /Trunks/TK\\w\+ to be called"):
+            backend.assert_called("DELETE", r"/Trunks/TK\w+")
+
+
+def test_what_only_the_fake_has_is_a_clear_error_in_the_other_modes(
+    twilio: FakeTrunkingServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "c.yaml"
+    with open_backend("record", path, {}) as backend:
+        backend.client().trunking.v1.trunks.list()
+        for name in ("seed_trunks", "inject_fault", "dump_state", "store", "trunks"):
+            with pytest.raises(FakeOnlyError) as info:
+                getattr(backend, name)
+            assert str(info.value) == (
+                f"fake_trunking.{name} needs the in-memory fake (--trunking-mode=fake); this test "
+                "runs in record mode. Mark the test @pytest.mark.fake_only to skip it outside "
+                "fake mode (calls and assert_called work in every mode)"
+            )
+        with pytest.raises(AttributeError, match="has no attribute 'no_such_thing'"):
+            backend.no_such_thing  # noqa: B018
+    with open_backend("replay", path, {}) as replay:
+        with pytest.raises(FakeOnlyError, match="runs in replay mode"):
+            replay.inject_fault(503)
+        replay.client().trunking.v1.trunks.list()
+        replay.assert_called("GET", "/v1/Trunks", times=1)
+
+
+def test_once_replays_an_existing_cassette_and_records_a_missing_one(
+    twilio: FakeTrunkingServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "once.yaml"
+    with open_backend("once", path, {}) as backend:  # missing: recorded
+        assert backend.mode == "record"
+        backend.client().trunking.v1.trunks.create(friendly_name="first")
+    recorded = path.read_bytes()
+    assert len(twilio.fake.calls) == 1
+    twilio.stop()  # replayed from now on: "Twilio" is gone
+    with open_backend("once", path, {}) as backend:
+        assert backend.mode == "replay"
+        assert backend.client().trunking.v1.trunks.create(friendly_name="first").sid
+        with pytest.raises(UnmatchedRequest, match="no recorded answer"):
+            backend.client().trunking.v1.trunks.create(friendly_name="second")
+    assert path.read_bytes() == recorded
 
 
 DOWNSTREAM = """
