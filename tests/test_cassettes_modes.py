@@ -33,6 +33,7 @@ from fake_trunking.cassettes import (
     verify,
 )
 from fake_trunking.server import FakeTrunkingServer
+from fake_trunking.service import FakeTrunkingService
 
 from .helpers import VCRPY_TOO_OLD, vcrpy_matches_twilio_lists
 from .test_cassettes import VCR_MATCH, provision
@@ -424,3 +425,123 @@ def test_a_cassette_vcrpy_recorded_reads_verifies_and_seeds(tmp_path: Path) -> N
         tk = fresh.client().trunking.v1.trunks(seen["trunk"])
         assert tk.fetch().auth_type == "CREDENTIAL_LIST"
         assert [c.sid for c in tk.credentials_lists.list()] == [cl]
+
+
+RECORDED_SUITE = """
+import pytest
+
+
+def test_passes(trunking_client):
+    trunking_client.trunking.v1.trunks.create(friendly_name="good")
+
+
+def test_fails(trunking_client):
+    trunking_client.trunking.v1.trunks.list()
+    assert False, "the test fails"
+
+
+def test_offline(fake_trunking):
+    pass  # no request: nothing to record
+
+
+def test_skipped(trunking_client):
+    trunking_client.trunking.v1.trunks.list()
+    pytest.skip("not today")
+
+
+@pytest.mark.xfail(reason="known")
+def test_xfails(trunking_client):
+    trunking_client.trunking.v1.trunks.list()
+    assert False
+
+
+@pytest.mark.fake_trunking()
+def test_marker_only_fails():
+    from twilio.rest import Client
+
+    Client("AC" + "1" * 32, "t")  # the marker alone opens the backend
+    raise RuntimeError("boom")
+"""
+
+
+def test_record_mode_replaces_a_cassette_only_when_the_test_passed_and_recorded(
+    pytester: pytest.Pytester, twilio: FakeTrunkingServer
+) -> None:
+    """Issue 13: a failing, offline, skipped or xfailed test keeps its committed cassette byte
+    for byte, and the run says so; the passing one is re-recorded."""
+    pytester.makeini(INI)
+    pytester.makepyfile(test_rec=RECORDED_SUITE)
+    names = ("passes", "fails", "offline", "skipped", "xfails", "marker_only_fails")
+    tapes = {name: pytester.path / "cassettes" / "test_rec" / f"test_{name}.yaml" for name in names}
+    for tape in tapes.values():
+        tape.parent.mkdir(parents=True, exist_ok=True)
+        tape.write_bytes(GOOD)
+    result = pytester.runpytest("--trunking-mode=record", *QUIET)
+    result.assert_outcomes(passed=2, failed=2, skipped=1, xfailed=1)  # offline passes
+    assert [it.status for it in read_cassette(tapes["passes"]).interactions] == [201]
+    for name in names[1:]:
+        assert tapes[name].read_bytes() == GOOD, name
+    result.stdout.fnmatch_lines(
+        [
+            "*= fake-trunking cassettes =*",
+            "recorded 1 interaction(s) to */cassettes/test_rec/test_passes.yaml",
+            "kept */cassettes/test_rec/test_fails.yaml unchanged (the test failed)",
+            "kept */cassettes/test_rec/test_offline.yaml unchanged (no interaction was recorded)",
+            "kept */cassettes/test_rec/test_skipped.yaml unchanged (the test was skipped)",
+            "kept */cassettes/test_rec/test_xfails.yaml unchanged (the test xfailed)",
+            "kept */test_marker_only_fails.yaml unchanged (the test failed)",
+        ]
+    )
+    assert len(twilio.fake.calls) == 4  # the requests were made; only the passing one was kept
+    tapes["offline"].unlink()  # no old file: none is made either
+    pytester.runpytest("--trunking-mode=record", "-k", "offline", *QUIET).assert_outcomes(passed=1)
+    assert not tapes["offline"].exists()
+
+
+ONCE_SUITE = """
+def test_recorded_before(trunking_client, fake_trunking):
+    trunking_client.trunking.v1.trunks.create(friendly_name="old")
+    assert fake_trunking.mode == "replay"
+
+
+def test_new(trunking_client, fake_trunking):
+    trunking_client.trunking.v1.trunks.create(friendly_name="new")
+    assert fake_trunking.mode == {mode!r}
+    fake_trunking.assert_called("POST", "/Trunks", times=1)
+"""
+
+
+def test_once_mode_replays_what_exists_and_records_what_is_missing(
+    pytester: pytest.Pytester, twilio: FakeTrunkingServer
+) -> None:
+    pytester.makeini(INI)
+    pytester.makepyfile(test_once=ONCE_SUITE.format(mode="record"))
+    with FakeTrunkingService(seed=4) as offline:
+        offline.client().trunking.v1.trunks.create(friendly_name="old")
+    existing = pytester.path / "cassettes" / "test_once" / "test_recorded_before.yaml"
+    offline.save_cassette(existing)
+    before = existing.read_bytes()
+    pytester.runpytest("--trunking-mode=once", *QUIET).assert_outcomes(passed=2)
+    assert existing.read_bytes() == before  # replayed, not re-recorded
+    assert [c.params["FriendlyName"] for c in twilio.fake.calls] == ["new"]  # only the missing
+    new = pytester.path / "cassettes" / "test_once" / "test_new.yaml"
+    assert read_cassette(new).metadata["source"] == "live"
+    twilio.stop()  # from now on both replay, with "Twilio" gone
+    pytester.makepyfile(test_once=ONCE_SUITE.format(mode="replay"))
+    pytester.runpytest("--trunking-mode=once", *QUIET).assert_outcomes(passed=2)
+
+
+def test_verify_refuses_a_cassette_with_no_interactions(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from fake_trunking import cli
+
+    path = tmp_path / "empty.yaml"
+    path.write_bytes(GOOD)
+    assert cli.main(["verify", str(path)]) == 2
+    out, err = capsys.readouterr()
+    assert "agrees" not in out
+    assert err == (
+        f"fake-trunking verify: error: {path}: no interactions to verify; an empty cassette "
+        "proves nothing (re-record it, or delete it)\n"
+    )
