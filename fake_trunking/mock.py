@@ -46,7 +46,7 @@ class mock_trunking:  # lower case, like ``responses.activate`` and moto's ``moc
     """Decorator and context manager that run code against a fresh, started fake.
 
     ``mock_trunking(**kwargs)`` takes ``FakeTrunkingService``'s keywords (seed, clock,
-    credentials, api_keys, max_trunks_per_account, ...).
+    credentials, api_keys, max_trunks_per_account, ...), checked at once (``KeywordError``).
     """
 
     def __init__(self, **kwargs: Any) -> None:

@@ -74,7 +74,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         choices=MODES,
         default=None,
         help=f"what the fake_trunking fixture is: the in-memory fake, or a cassette backend "
-        f"replaying, recording or going live (env {MODE_ENV}; default: fake)",
+        f"replaying, recording, going live, or once: replaying the cassettes that exist and "
+        f"recording the missing ones (env {MODE_ENV}; default: fake)",
     )
     group.addoption(
         "--trunking-cassette-dir",

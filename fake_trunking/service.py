@@ -88,6 +88,9 @@ class FakeTrunkingService(FaultInjection, Inspection):
 
     >>> with FakeTrunkingService(seed=1) as fake:
     ...     trunk = fake.client().trunking.v1.trunks.create(friendly_name="edge")
+
+    Every keyword is checked up front (``fake_trunking.options``): an unknown name or a bad value
+    is a ``KeywordError`` naming it, never a fake that answers 500 to every request later.
     """
 
     mode = "fake"  # like the cassette backends' ``mode`` (the pytest plugin serves either)
