@@ -242,6 +242,20 @@ def make_fault(
     )
 
 
+class UnfiredFaultWarning(UserWarning):
+    """Issued by the pytest plugin at teardown for faults injected with ``times`` that never
+    fired (``-W error::fake_trunking.faults.UnfiredFaultWarning`` makes them fail the test)."""
+
+
+def describe_unfired(faults: List[Fault]) -> str:
+    """``N injected fault(s) never fired:`` and one line per fault."""
+    lines = [f"{len(faults)} injected fault(s) never fired (check their method and path):"]
+    for f in faults:
+        chance = f", probability={f.probability}" if f.probability is not None else ""
+        lines.append(f"  - {f.describe()} (times={f.times}{chance})")
+    return "\n".join(lines)
+
+
 class FaultSet:
     """The active faults of one service, with the seeded RNG for ``probability``."""
 
@@ -273,6 +287,11 @@ class FaultSet:
     def active(self) -> List[Fault]:
         with self._lock:
             return list(self._faults)
+
+    def unfired(self) -> List[Fault]:
+        """The active faults with a ``times`` limit that have not fired once."""
+        with self._lock:
+            return [f for f in self._faults if f.times is not None and f.hits == 0]
 
     def select(self, request: Request) -> Optional[Fault]:
         """The fault that fires for ``request`` (counted and retired here), or None."""

@@ -21,6 +21,8 @@ import functools
 import inspect
 from typing import Any, Callable, Dict, List, Optional, TypeVar
 
+from . import options
+from .options import keyword_names
 from .service import FakeTrunkingService
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -31,27 +33,24 @@ TEST_PREFIX = "test"  # methods of a plain class that get their own fake
 
 def service_keywords() -> List[str]:
     """The keyword arguments ``FakeTrunkingService`` accepts (its constructor's, by name)."""
-    params = inspect.signature(FakeTrunkingService.__init__).parameters.values()
-    return [p.name for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY]
+    return keyword_names(FakeTrunkingService.__init__)
 
 
 def check_keywords(kwargs: Dict[str, Any], where: str) -> None:
-    """TypeError naming ``where`` when ``kwargs`` has a key the service does not accept."""
-    known = service_keywords()
-    unknown = sorted(set(kwargs) - set(known))
-    if unknown:
-        raise TypeError(f"{where}: unknown keyword(s) {unknown}; expected some of {known}")
+    """``KeywordError`` (a TypeError) naming ``where`` when ``kwargs`` has a key the service does
+    not accept or a value it cannot take (see ``fake_trunking.options``)."""
+    options.check_keywords(kwargs, where, service_keywords())
 
 
 class mock_trunking:  # lower case, like ``responses.activate`` and moto's ``mock_aws``
     """Decorator and context manager that run code against a fresh, started fake.
 
     ``mock_trunking(**kwargs)`` takes ``FakeTrunkingService``'s keywords (seed, clock,
-    credentials, api_keys, max_trunks_per_account, ...).
+    credentials, api_keys, max_trunks_per_account, ...), checked at once (``KeywordError``).
     """
 
     def __init__(self, **kwargs: Any) -> None:
-        check_keywords(kwargs, "mock_trunking")
+        check_keywords(kwargs, "mock_trunking()")
         self.kwargs = kwargs
         self.fake: Optional[FakeTrunkingService] = None  # the fake of the active ``with``
 

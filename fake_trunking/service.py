@@ -23,9 +23,10 @@ from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple, Uni
 from urllib.parse import urlsplit
 
 from . import _adapter, _async_adapter, state
-from .faults import Fault, FaultInjection, FaultSet
+from .faults import Fault, FaultInjection, FaultSet, describe_unfired
 from .handler import ApiKeys, Authenticator, Handler, Request, Response
-from .inspection import Inspection
+from .inspection import Inspection, describe_calls
+from .options import checked
 from .resources.association import seed_list, seed_phone_number
 from .resources.trunk import seed_trunks
 from .store import Clock, Store
@@ -87,10 +88,14 @@ class FakeTrunkingService(FaultInjection, Inspection):
 
     >>> with FakeTrunkingService(seed=1) as fake:
     ...     trunk = fake.client().trunking.v1.trunks.create(friendly_name="edge")
+
+    Every keyword is checked up front (``fake_trunking.options``): an unknown name or a bad value
+    is a ``KeywordError`` naming it, never a fake that answers 500 to every request later.
     """
 
     mode = "fake"  # like the cassette backends' ``mode`` (the pytest plugin serves either)
 
+    @checked("FakeTrunkingService()")  # every keyword checked up front (fake_trunking.options)
     def __init__(
         self,
         *,
@@ -192,6 +197,23 @@ class FakeTrunkingService(FaultInjection, Inspection):
                 base_url=f"{parts.scheme}://{parts.netloc}",
             )
         )
+
+    # -- faults that never fired -----------------------------------------------------------
+    @property
+    def unfired_faults(self) -> List[Fault]:
+        """Faults injected with a ``times`` limit (the default ``times=1`` too) that have not
+        fired once: usually a mistyped ``path`` or ``method``, so the test never tested them."""
+        return self._faults.unfired()
+
+    def assert_all_faults_fired(self) -> None:
+        """AssertionError listing every fault of ``unfired_faults`` (like ``responses``'
+        ``assert_all_requests_are_fired``): a fault meant to fail a call that was never made, or
+        whose pattern matches nothing, fails the test instead of passing silently."""
+        unfired = self.unfired_faults
+        if unfired:
+            calls = list(self.calls)
+            served = f"calls served ({len(calls)}):\n{describe_calls(calls)}"
+            raise AssertionError(f"{describe_unfired(unfired)}\n{served}")
 
     # -- state snapshots -------------------------------------------------------------------
     def dump_state(self) -> Dict[str, Any]:

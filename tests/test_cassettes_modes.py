@@ -24,13 +24,16 @@ from twilio.rest import Client
 from fake_trunking.cassettes import (
     PLACEHOLDER_ACCOUNT,
     CassetteError,
+    FakeOnlyError,
     LeakError,
     RecordingRefused,
+    UnmatchedRequest,
     open_backend,
     read_cassette,
     verify,
 )
 from fake_trunking.server import FakeTrunkingServer
+from fake_trunking.service import FakeTrunkingService
 
 from .helpers import VCRPY_TOO_OLD, vcrpy_matches_twilio_lists
 from .test_cassettes import VCR_MATCH, provision
@@ -52,6 +55,7 @@ for _name in (
 Faker()  # loads its locale providers once
 
 ACCOUNT = "AC" + "7e" * 16
+GOOD = b"version: 1\ninteractions: []  # stands for a good committed cassette\n"
 TOKEN = "t0k3n" + "fedcba9876543210" * 2  # the canary: it must never reach a cassette
 
 
@@ -175,15 +179,102 @@ def test_record_refuses_to_write_a_cassette_holding_the_token(
     assert after == before
 
 
-def test_record_without_requests_writes_an_empty_cassette(
+def test_record_without_requests_writes_nothing_and_keeps_the_old_cassette(
     twilio: FakeTrunkingServer, tmp_path: Path
 ) -> None:
+    """An offline or empty recording never replaces a cassette with ``interactions: []``."""
     path = tmp_path / "empty.yaml"
-    with open_backend("record", path, {}):
+    with open_backend("record", path, {}) as backend:
         pass
-    assert read_cassette(path).interactions == []
-    with open_backend("replay", path, {}) as backend:
-        assert backend.replayer.unplayed == []
+    assert not path.exists()
+    assert backend.cassette_note == f"wrote no cassette to {path} (no interaction was recorded)"
+    path.write_bytes(GOOD)
+    with open_backend("record", path, {}) as backend:
+        assert backend.calls == []
+    assert path.read_bytes() == GOOD
+    assert backend.cassette_note == f"kept {path} unchanged (no interaction was recorded)"
+
+
+def test_a_recording_that_raises_or_is_kept_leaves_the_old_cassette_byte_for_byte(
+    twilio: FakeTrunkingServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "tape.yaml"
+    path.write_bytes(GOOD)
+    with pytest.raises(ZeroDivisionError), open_backend("record", path, {}) as backend:
+        backend.client().trunking.v1.trunks.create(friendly_name="doomed")
+        1 / 0  # noqa: B018
+    assert path.read_bytes() == GOOD
+    with open_backend("record", path, {}) as backend:
+        backend.client().trunking.v1.trunks.list()
+        backend.keep_cassette("the test failed")
+    assert path.read_bytes() == GOOD
+    assert backend.cassette_note == f"kept {path} unchanged (the test failed)"
+    assert len(twilio.fake.calls) == 2  # both recordings did reach "Twilio"
+    with open_backend("record", path, {}) as backend:
+        backend.client().trunking.v1.trunks.list()
+    assert [it.path for it in read_cassette(path).interactions] == ["/v1/Trunks"]
+    assert backend.cassette_note == f"recorded 1 interaction(s) to {path}"
+
+
+@pytest.mark.parametrize("mode", ["record", "live"])
+def test_calls_and_assert_called_work_in_record_and_live_mode(
+    twilio: FakeTrunkingServer, tmp_path: Path, mode: str
+) -> None:
+    with open_backend(mode, tmp_path / "c.yaml", {}) as backend:
+        assert backend.calls == []
+        trunk = backend.client().trunking.v1.trunks.create(friendly_name="seen")
+        backend.client().trunking.v1.trunks(trunk.sid).fetch()
+        assert [(c.method, c.path, c.status) for c in backend.calls] == [
+            ("POST", "/v1/Trunks", 201),
+            ("GET", f"/v1/Trunks/{trunk.sid}", 200),
+        ]
+        assert backend.calls[0].url == "https://trunking.twilio.com/v1/Trunks"
+        assert backend.calls[0].params == {"FriendlyName": "seen"}
+        assert backend.calls[1].body["friendly_name"] == "seen"
+        backend.assert_called("POST", "/Trunks", times=1)
+        with pytest.raises(AssertionError, match=r"expected DELETE /Trunks/TK\\w\+ to be called"):
+            backend.assert_called("DELETE", r"/Trunks/TK\w+")
+
+
+def test_what_only_the_fake_has_is_a_clear_error_in_the_other_modes(
+    twilio: FakeTrunkingServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "c.yaml"
+    with open_backend("record", path, {}) as backend:
+        backend.client().trunking.v1.trunks.list()
+        for name in ("seed_trunks", "inject_fault", "dump_state", "store", "trunks"):
+            with pytest.raises(FakeOnlyError) as info:
+                getattr(backend, name)
+            assert str(info.value) == (
+                f"fake_trunking.{name} needs the in-memory fake (--trunking-mode=fake); this test "
+                "runs in record mode. Mark the test @pytest.mark.fake_only to skip it outside "
+                "fake mode (calls and assert_called work in every mode)"
+            )
+        with pytest.raises(AttributeError, match="has no attribute 'no_such_thing'"):
+            backend.no_such_thing  # noqa: B018
+    with open_backend("replay", path, {}) as replay:
+        with pytest.raises(FakeOnlyError, match="runs in replay mode"):
+            replay.inject_fault(503)
+        replay.client().trunking.v1.trunks.list()
+        replay.assert_called("GET", "/v1/Trunks", times=1)
+
+
+def test_once_replays_an_existing_cassette_and_records_a_missing_one(
+    twilio: FakeTrunkingServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "once.yaml"
+    with open_backend("once", path, {}) as backend:  # missing: recorded
+        assert backend.mode == "record"
+        backend.client().trunking.v1.trunks.create(friendly_name="first")
+    recorded = path.read_bytes()
+    assert len(twilio.fake.calls) == 1
+    twilio.stop()  # replayed from now on: "Twilio" is gone
+    with open_backend("once", path, {}) as backend:
+        assert backend.mode == "replay"
+        assert backend.client().trunking.v1.trunks.create(friendly_name="first").sid
+        with pytest.raises(UnmatchedRequest, match="no recorded answer"):
+            backend.client().trunking.v1.trunks.create(friendly_name="second")
+    assert path.read_bytes() == recorded
 
 
 DOWNSTREAM = """
@@ -334,3 +425,123 @@ def test_a_cassette_vcrpy_recorded_reads_verifies_and_seeds(tmp_path: Path) -> N
         tk = fresh.client().trunking.v1.trunks(seen["trunk"])
         assert tk.fetch().auth_type == "CREDENTIAL_LIST"
         assert [c.sid for c in tk.credentials_lists.list()] == [cl]
+
+
+RECORDED_SUITE = """
+import pytest
+
+
+def test_passes(trunking_client):
+    trunking_client.trunking.v1.trunks.create(friendly_name="good")
+
+
+def test_fails(trunking_client):
+    trunking_client.trunking.v1.trunks.list()
+    assert False, "the test fails"
+
+
+def test_offline(fake_trunking):
+    pass  # no request: nothing to record
+
+
+def test_skipped(trunking_client):
+    trunking_client.trunking.v1.trunks.list()
+    pytest.skip("not today")
+
+
+@pytest.mark.xfail(reason="known")
+def test_xfails(trunking_client):
+    trunking_client.trunking.v1.trunks.list()
+    assert False
+
+
+@pytest.mark.fake_trunking()
+def test_marker_only_fails():
+    from twilio.rest import Client
+
+    Client("AC" + "1" * 32, "t")  # the marker alone opens the backend
+    raise RuntimeError("boom")
+"""
+
+
+def test_record_mode_replaces_a_cassette_only_when_the_test_passed_and_recorded(
+    pytester: pytest.Pytester, twilio: FakeTrunkingServer
+) -> None:
+    """Issue 13: a failing, offline, skipped or xfailed test keeps its committed cassette byte
+    for byte, and the run says so; the passing one is re-recorded."""
+    pytester.makeini(INI)
+    pytester.makepyfile(test_rec=RECORDED_SUITE)
+    names = ("passes", "fails", "offline", "skipped", "xfails", "marker_only_fails")
+    tapes = {name: pytester.path / "cassettes" / "test_rec" / f"test_{name}.yaml" for name in names}
+    for tape in tapes.values():
+        tape.parent.mkdir(parents=True, exist_ok=True)
+        tape.write_bytes(GOOD)
+    result = pytester.runpytest("--trunking-mode=record", *QUIET)
+    result.assert_outcomes(passed=2, failed=2, skipped=1, xfailed=1)  # offline passes
+    assert [it.status for it in read_cassette(tapes["passes"]).interactions] == [201]
+    for name in names[1:]:
+        assert tapes[name].read_bytes() == GOOD, name
+    result.stdout.fnmatch_lines(
+        [
+            "*= fake-trunking cassettes =*",
+            "recorded 1 interaction(s) to */cassettes/test_rec/test_passes.yaml",
+            "kept */cassettes/test_rec/test_fails.yaml unchanged (the test failed)",
+            "kept */cassettes/test_rec/test_offline.yaml unchanged (no interaction was recorded)",
+            "kept */cassettes/test_rec/test_skipped.yaml unchanged (the test was skipped)",
+            "kept */cassettes/test_rec/test_xfails.yaml unchanged (the test xfailed)",
+            "kept */test_marker_only_fails.yaml unchanged (the test failed)",
+        ]
+    )
+    assert len(twilio.fake.calls) == 4  # the requests were made; only the passing one was kept
+    tapes["offline"].unlink()  # no old file: none is made either
+    pytester.runpytest("--trunking-mode=record", "-k", "offline", *QUIET).assert_outcomes(passed=1)
+    assert not tapes["offline"].exists()
+
+
+ONCE_SUITE = """
+def test_recorded_before(trunking_client, fake_trunking):
+    trunking_client.trunking.v1.trunks.create(friendly_name="old")
+    assert fake_trunking.mode == "replay"
+
+
+def test_new(trunking_client, fake_trunking):
+    trunking_client.trunking.v1.trunks.create(friendly_name="new")
+    assert fake_trunking.mode == {mode!r}
+    fake_trunking.assert_called("POST", "/Trunks", times=1)
+"""
+
+
+def test_once_mode_replays_what_exists_and_records_what_is_missing(
+    pytester: pytest.Pytester, twilio: FakeTrunkingServer
+) -> None:
+    pytester.makeini(INI)
+    pytester.makepyfile(test_once=ONCE_SUITE.format(mode="record"))
+    with FakeTrunkingService(seed=4) as offline:
+        offline.client().trunking.v1.trunks.create(friendly_name="old")
+    existing = pytester.path / "cassettes" / "test_once" / "test_recorded_before.yaml"
+    offline.save_cassette(existing)
+    before = existing.read_bytes()
+    pytester.runpytest("--trunking-mode=once", *QUIET).assert_outcomes(passed=2)
+    assert existing.read_bytes() == before  # replayed, not re-recorded
+    assert [c.params["FriendlyName"] for c in twilio.fake.calls] == ["new"]  # only the missing
+    new = pytester.path / "cassettes" / "test_once" / "test_new.yaml"
+    assert read_cassette(new).metadata["source"] == "live"
+    twilio.stop()  # from now on both replay, with "Twilio" gone
+    pytester.makepyfile(test_once=ONCE_SUITE.format(mode="replay"))
+    pytester.runpytest("--trunking-mode=once", *QUIET).assert_outcomes(passed=2)
+
+
+def test_verify_refuses_a_cassette_with_no_interactions(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from fake_trunking import cli
+
+    path = tmp_path / "empty.yaml"
+    path.write_bytes(GOOD)
+    assert cli.main(["verify", str(path)]) == 2
+    out, err = capsys.readouterr()
+    assert "agrees" not in out
+    assert err == (
+        f"fake-trunking verify: error: {path}: no interactions to verify; an empty cassette "
+        "proves nothing (re-record it, or delete it)\n"
+    )

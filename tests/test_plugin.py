@@ -91,7 +91,7 @@ def test_fixtures_are_listed_with_a_description(pytester: pytest.Pytester) -> No
     )
     options = run(pytester, "--help")
     options.stdout.fnmatch_lines(
-        ["*--trunking-mode={fake,replay,record,live}*", "*--trunking-cassette-dir=DIR*"]
+        ["*--trunking-mode={fake,replay,record,live,once}*", "*--trunking-cassette-dir=DIR*"]
     )
 
 
@@ -175,14 +175,17 @@ def test_bad_configuration_is_a_clear_error(pytester: pytest.Pytester) -> None:
     result.assert_outcomes(errors=2)
     result.stdout.fnmatch_lines(
         [
-            "*fake_trunking: unknown keyword(s) [[]'sed'[]]; expected some of [[]'seed', *",
-            "*@pytest.mark.fake_trunking takes keywords only*",
+            "@pytest.mark.fake_trunking on test_typo: unknown keyword(s) [[]'sed'[]] "
+            "(did you mean 'seed'?); expected some of [[]'seed', *",
+            "@pytest.mark.fake_trunking on test_positional takes keywords only, got (1,)",
         ]
     )
     pytester.makeini("[pytest]\nfake_trunking_defaults = sede = 1\n")
     usage = run(pytester)
     assert usage.ret == pytest.ExitCode.USAGE_ERROR
-    usage.stderr.fnmatch_lines(["*fake_trunking_defaults: unknown keyword(s) [[]'sede'[]]*"])
+    usage.stderr.fnmatch_lines(
+        ["*ini option fake_trunking_defaults: unknown keyword(s) [[]'sede'[]] (did you*"]
+    )
     pytester.makeini("[pytest]\nfake_trunking_defaults = seed\n")
     usage = run(pytester)
     assert usage.ret == pytest.ExitCode.USAGE_ERROR

@@ -3,7 +3,7 @@
 - ``format``: vcrpy's YAML cassette format, safe reading, scrub + leak check + atomic writing;
 - ``scrub``: default scrubbing (Authorization, account SIDs) and the leak check;
 - ``replay``: ``Replayer.handle``, the indexed, order-insensitive matcher;
-- ``record``: ``open_backend`` for the ``fake``/``replay``/``record``/``live`` modes;
+- ``record``: ``open_backend`` for the ``fake``/``replay``/``record``/``live``/``once`` modes;
 - ``save``: ``fake.save_cassette``; ``seed``: cassette -> state (``fake.load_cassette``);
 - ``verify``: the fake-vs-cassette diff behind ``fake-trunking verify``.
 
@@ -20,7 +20,7 @@ from .format import (
     read_cassette,
     write_cassette,
 )
-from .record import MODES, RecordingRefused, open_backend
+from .record import MODES, FakeOnlyError, RecordingRefused, open_backend
 from .replay import Replayer, UnmatchedRequest
 from .scrub import PLACEHOLDER_ACCOUNT, add_scrubber, remove_scrubber
 from .seed import final_state, initial_state
@@ -33,6 +33,7 @@ __all__ = [
     "CassetteError",
     "Deviation",
     "Difference",
+    "FakeOnlyError",
     "Interaction",
     "LeakError",
     "RecordingRefused",

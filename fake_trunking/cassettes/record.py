@@ -1,15 +1,26 @@
-"""The four modes behind one fixture: ``fake``, ``replay``, ``record``, ``live``.
+"""The five modes behind one fixture: ``fake``, ``replay``, ``record``, ``live``, ``once``.
 
 ``open_backend(mode, cassette_path, service_kwargs)`` is a context manager yielding a backend with
-``.client(account_sid=None)`` (a ``twilio.rest.Client``), ``.default_account_sid`` and ``.mode``:
+``.client(account_sid=None)`` (a ``twilio.rest.Client``), ``.async_client()``,
+``.default_account_sid``, ``.mode``, ``.calls`` and ``.assert_called(...)`` in every mode, so the
+same test runs in all of them:
 
 - ``fake``: a started ``FakeTrunkingService(**service_kwargs)`` itself;
 - ``replay``: answers only from the cassette, through the fake's ``responses`` adapter with a
   ``Replayer`` as the target: no network, no fake. A missing cassette is an error;
 - ``record``: real requests to Twilio, through vcrpy beneath a ``responses`` pass-through that lets
-  only Trunking hosts through (anything else is refused); on exit the cassette is written scrubbed,
-  leak-checked and atomically, with ``source: live`` metadata;
-- ``live``: the same real requests, nothing written.
+  only Trunking hosts through (anything else is refused). On a clean exit, and only when at least
+  one interaction was recorded and nobody called ``backend.keep_cassette(reason)`` (the pytest
+  plugin does when the test did not pass), the cassette is written scrubbed, leak-checked and
+  atomically, with ``source: live`` metadata. Otherwise the previous cassette is left byte for byte
+  and ``backend.cassette_note`` says why: a failed or offline run never destroys a good recording;
+- ``live``: the same real requests, nothing written;
+- ``once`` (pytest-recording's and vcrpy's default): ``replay`` when the cassette exists, else
+  ``record`` (the backend's ``mode`` says which it became).
+
+What only the in-memory fake can do (seeding, faults, state snapshots, ``store``...) raises
+``FakeOnlyError`` on a cassette backend, naming the mode and the ``fake_only`` marker, instead of
+a bare ``AttributeError``.
 
 Record and live need ``TWILIO_ACCOUNT_SID`` and ``TWILIO_AUTH_TOKEN`` (or ``TWILIO_API_KEY`` and
 ``TWILIO_API_SECRET`` with the account SID), and refuse unless that account is listed in
@@ -27,9 +38,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, FrozenSet, Iterator, List, Mapping, Optional, Tuple
 from urllib.parse import urlencode, urlsplit
 
+from ..inspection import Inspection
 from .format import (
     Cassette,
     CassetteError,
@@ -41,7 +53,7 @@ from .format import (
     reason_phrase,
     write_cassette,
 )
-from .replay import Replayer
+from .replay import Replayer, response_of
 from .scrub import ACCOUNT_SID, PLACEHOLDER_ACCOUNT, Hook
 
 if TYPE_CHECKING:
@@ -50,7 +62,7 @@ if TYPE_CHECKING:
     from ..service import Call
 
 
-MODES = ("fake", "replay", "record", "live")
+MODES = ("fake", "replay", "record", "live", "once")
 REAL_BASE_URL = "https://trunking.twilio.com"
 _LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
 
@@ -59,7 +71,67 @@ class RecordingRefused(CassetteError):
     """Record or live mode was asked for without credentials or for an unlisted account."""
 
 
-class ReplayBackend:
+class FakeOnlyError(AttributeError):
+    """What only the in-memory fake has, asked of a replay, record or live backend."""
+
+
+# what every backend has; any other public name of FakeTrunkingService is fake-only
+PORTABLE = frozenset(
+    {"mode", "default_account_sid", "client", "async_client", "calls", "assert_called"}
+)
+# instance attributes of the fake (not seen on its class)
+_FAKE_ATTRIBUTES = frozenset({"store", "handler", "seed", "credentials", "api_keys"})
+
+
+def fake_only_names() -> FrozenSet[str]:
+    """The public names of ``FakeTrunkingService`` a cassette backend does not have."""
+    from ..service import FakeTrunkingService
+
+    public = {n for n in dir(FakeTrunkingService) if not n.startswith("_")}
+    return frozenset((public | _FAKE_ATTRIBUTES) - PORTABLE)
+
+
+class Backend:
+    """What the replay, record and live backends share: ``calls``, ``assert_called``,
+    ``async_client``, and a clear error for what only the fake can do."""
+
+    mode: str
+    default_account_sid: str
+    cassette_note: Optional[str] = None  # what happened to the cassette (record mode)
+
+    @property
+    def calls(self) -> List[Call]:  # pragma: no cover - every backend defines it
+        raise NotImplementedError
+
+    def client(self, account_sid: Optional[str] = None, **kwargs: Any) -> Client:
+        raise NotImplementedError  # pragma: no cover - every backend defines it
+
+    def assert_called(self, method: str, path: Any, times: Optional[int] = None) -> List[Call]:
+        """The fake's ``assert_called`` over this backend's ``calls`` (see ``Inspection``)."""
+        checked: List[Call] = Inspection.assert_called(self, method, path, times)  # type: ignore[arg-type]
+        return checked
+
+    def async_client(self, account_sid: Optional[str] = None, **kwargs: Any) -> Client:
+        """A ``Client`` on twilio's async HTTP client (``LazyAsyncTwilioHttpClient``)."""
+        from ..async_client import LazyAsyncTwilioHttpClient
+
+        kwargs.setdefault("http_client", LazyAsyncTwilioHttpClient())
+        return self.client(account_sid, **kwargs)
+
+    def keep_cassette(self, reason: str) -> None:
+        """Record mode: do not write the recording at exit (``reason`` goes in the note)."""
+
+    def __getattr__(self, name: str) -> Any:
+        if not name.startswith("_") and name in fake_only_names():
+            raise FakeOnlyError(
+                f"fake_trunking.{name} needs the in-memory fake (--trunking-mode=fake); this "
+                f"test runs in {self.mode} mode. Mark the test @pytest.mark.fake_only to skip it "
+                "outside fake mode (calls and assert_called work in every mode)"
+            )
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+
+class ReplayBackend(Backend):
     """``replay`` mode: every Trunking request is answered from the cassette."""
 
     mode = "replay"
@@ -90,14 +162,54 @@ class LiveCredentials:
     secrets: Tuple[str, ...] = field(repr=False, compare=False)  # what the leak check looks for
 
 
-class LiveBackend:
-    """``record`` and ``live`` modes: a client on the real account from the environment."""
+class _Recording:
+    """vcrpy's cassette and what was read from it. The interactions still carry the
+    ``Authorization`` header (scrubbed only when written), so the ``repr`` shows none of it."""
+
+    def __init__(self) -> None:
+        self.tape: Any = None  # vcrpy's cassette while the backend is open
+        self.interactions: List[Interaction] = []
+        self.calls: List[Call] = []
+
+    def __repr__(self) -> str:
+        return f"<recording of {len(self.interactions)} interaction(s)>"
+
+
+class LiveBackend(Backend):
+    """``record`` and ``live`` modes: a client on the real account from the environment.
+
+    ``calls`` are the requests vcrpy saw (sync and async), as the fake logs its own."""
 
     def __init__(self, mode: str, credentials: LiveCredentials, base_url: Optional[str]) -> None:
         self.mode = mode
         self.default_account_sid = credentials.account_sid
         self._credentials = credentials
         self._base_url = base_url
+        self._recording = _Recording()
+        self._keep_reason: Optional[str] = None
+
+    def recorded(self) -> List[Interaction]:
+        """What vcrpy recorded so far, as ``Interaction`` objects (shown as made to Twilio)."""
+        rec = self._recording
+        data = list(rec.tape.data) if rec.tape is not None else []
+        for req, resp in data[len(rec.interactions) :]:
+            it = _from_vcr(req, resp, self._credentials.account_sid)
+            if self._base_url is not None:  # shown as made to Twilio, so the cassette is portable
+                it = _rebase(it, self._base_url)
+            rec.interactions.append(it)
+        return list(rec.interactions)
+
+    @property
+    def calls(self) -> List[Call]:
+        from ..service import Call
+
+        recorded = self.recorded()
+        done = self._recording.calls
+        done.extend(Call(it.request(), response_of(it), 0.0) for it in recorded[len(done) :])
+        return list(done)
+
+    def keep_cassette(self, reason: str) -> None:
+        self._keep_reason = reason
 
     def client(self, account_sid: Optional[str] = None, **kwargs: Any) -> Client:
         from twilio.rest import Client
@@ -182,13 +294,10 @@ def _pass_through(base_url: Optional[str]) -> Iterator[None]:
 
 
 class _Persister:
-    """vcrpy's persister seam: it only hands the recording over. The cassette is written after
-    vcrpy has exited (and unpatched everything), by ``write_cassette``: scrubbed, leak-checked,
-    atomically; vcrpy's own (unscrubbed) writer never runs, and a refusal cannot leave vcrpy
-    patched in the process."""
-
-    def __init__(self) -> None:
-        self.recorded: List[Tuple[Any, Dict[str, Any]]] = []
+    """vcrpy's persister seam: it reads nothing and writes nothing. The recording is read from
+    vcrpy's cassette object (``LiveBackend.recorded``) and written after vcrpy has exited (and
+    unpatched everything), by ``write_cassette``: scrubbed, leak-checked, atomically; vcrpy's own
+    (unscrubbed) writer never runs, and a refusal cannot leave vcrpy patched in the process."""
 
     def load_cassette(self, cassette_path: str, serializer: Any) -> Any:
         from vcr.persisters.filesystem import CassetteNotFoundError
@@ -198,7 +307,7 @@ class _Persister:
     def save_cassette(
         self, cassette_path: str, cassette_dict: Dict[str, Any], serializer: Any
     ) -> None:
-        self.recorded = list(zip(cassette_dict["requests"], cassette_dict["responses"]))
+        pass  # written (or kept) by open_backend, not by vcrpy
 
 
 def _from_vcr(request: Any, response: Dict[str, Any], account: str) -> Interaction:
@@ -252,6 +361,8 @@ def open_backend(
     if mode not in MODES:
         raise CassetteError(f"unknown trunking mode {mode!r}; expected one of {', '.join(MODES)}")
     path = Path(cassette_path)
+    if mode == "once":  # pytest-recording's "once": replay what exists, record what is missing
+        mode = "replay" if path.is_file() else "record"
     if mode == "fake":
         from ..service import FakeTrunkingService
 
@@ -278,28 +389,33 @@ def open_backend(
     credentials = live_credentials(mode)
     base_url = real_base_url()
     backend = LiveBackend(mode, credentials, base_url)
-    if mode == "live":
-        with _pass_through(base_url):
-            yield backend
-        return
     import vcr
 
     persister = _Persister()
     recorder = vcr.VCR(record_mode="all", decode_compressed_response=True)
     recorder.register_persister(persister)
-    try:
-        with recorder.use_cassette(str(path)), _pass_through(base_url):
-            yield backend
-    finally:  # also with no request: an empty cassette replays (as nothing)
-        interactions = [
-            _from_vcr(req, resp, credentials.account_sid) for req, resp in persister.recorded
-        ]
-        if base_url is not None:  # shown as made to Twilio, so the cassette is portable
-            interactions = [_rebase(it, base_url) for it in interactions]
-        stamp = metadata("live", last_verified=datetime.now(timezone.utc).strftime("%Y-%m-%d"))
-        write_cassette(
-            path,
-            Cassette(interactions, stamp),
-            secrets=credentials.secrets,
-            before_save=before_save,
+    with recorder.use_cassette(str(path)) as tape, _pass_through(base_url):
+        backend._recording.tape = tape
+        yield backend
+    # reached only when the block did not raise: an exception leaves the old cassette as it was
+    if mode == "live":
+        return
+    interactions = backend.recorded()
+    reason = backend._keep_reason
+    if reason is None and not interactions:
+        reason = "no interaction was recorded"
+    if reason is not None:
+        backend.cassette_note = (
+            f"kept {path} unchanged ({reason})"
+            if path.exists()
+            else f"wrote no cassette to {path} ({reason})"
         )
+        return
+    stamp = metadata("live", last_verified=datetime.now(timezone.utc).strftime("%Y-%m-%d"))
+    write_cassette(
+        path,
+        Cassette(interactions, stamp),
+        secrets=credentials.secrets,
+        before_save=before_save,
+    )
+    backend.cassette_note = f"recorded {len(interactions)} interaction(s) to {path}"

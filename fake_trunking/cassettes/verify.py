@@ -357,7 +357,8 @@ def verify_all(
     out: Any = None,
     err: Any = None,
 ) -> int:
-    """The CLI: verify each cassette, print the reports; 0 all agree, 1 a difference, 2 an error."""
+    """The CLI: verify each cassette, print the reports; 0 all agree, 1 a difference, 2 an error
+    (a file that cannot be used, or a cassette with no interactions)."""
     import sys
 
     stdout = out or sys.stdout
@@ -379,6 +380,13 @@ def verify_all(
         except Exception as exc:  # never a traceback for a file we were given
             text = " ".join(str(exc).split())[:300]
             stderr.write(f"fake-trunking verify: error: {path}: {type(exc).__name__}: {text}\n")
+            status = 2
+            continue
+        if not result.interactions:  # agreeing with nothing proves nothing
+            stderr.write(
+                f"fake-trunking verify: error: {path}: no interactions to verify; an empty "
+                "cassette proves nothing (re-record it, or delete it)\n"
+            )
             status = 2
             continue
         stdout.write(result.report(verbose) + "\n")
