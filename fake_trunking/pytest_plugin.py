@@ -68,6 +68,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="project-wide FakeTrunkingService keywords, one 'key = value' a line; values are "
         "JSON (seed = 1234, max_trunks_per_account = null), anything else a string",
     )
+    # ---- block network (issue 13): the option and ini key; the hooks are at the end ----
+    group.addoption(
+        "--trunking-block-network",
+        dest="trunking_block_network",
+        action="store_true",
+        default=None,
+        help="fail every connection (and name lookup) to a non-loopback host for the whole run, "
+        "except the Twilio Trunking hosts in record and live modes (ini: trunking_block_network)",
+    )
+    parser.addini(
+        "trunking_block_network",
+        type="bool",
+        default=False,
+        help="as --trunking-block-network, for every run of the project",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -240,3 +255,28 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     calls = getattr(fake, "calls", None)
     if isinstance(calls, list) and calls:
         report.sections.append(("fake-trunking calls", describe_calls(calls)))
+
+
+# ---- block network (issue 13): for the whole run, from session start to unconfigure ----------
+_RECORDING_MODES = ("record", "live", "once")  # the modes that may reach Twilio itself
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """``--trunking-block-network``: block non-loopback sockets for the whole run."""
+    config = session.config
+    if not (config.getoption("trunking_block_network") or config.getini("trunking_block_network")):
+        return
+    from . import network
+    from .intercept import is_trunking_url
+
+    mode = config.stash.get(_mode_key, "fake")
+    if mode in _RECORDING_MODES:
+        network.block(lambda host: is_trunking_url(f"https://{host}/"))
+    else:
+        network.block()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    from . import network
+
+    network.unblock()
