@@ -280,3 +280,22 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     from . import network
 
     network.unblock()
+
+
+# ---- one fake per test (issue 13): @mock_trunking and the fake_trunking fixture ---------------
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A test decorated with ``mock_trunking`` must not use the ``fake_trunking`` fixture too."""
+    from .mock import is_decorated
+
+    if "fake_trunking" not in getattr(item, "fixturenames", ()):
+        return
+    if is_decorated(getattr(item, "obj", None)) or is_decorated(getattr(item, "cls", None)):
+        pytest.fail(
+            f"{item.nodeid}: @mock_trunking and the fake_trunking fixture (directly or through "
+            "trunking_client / trunking_async_client) would start two fakes, and only the most "
+            "recent one answers. Use one: take the decorator's fake as the test's fake_trunking "
+            "argument, or drop the decorator and put its keywords in "
+            "@pytest.mark.fake_trunking(...)",
+            pytrace=False,
+        )
