@@ -76,6 +76,14 @@ def _refuse(what: str, host: str) -> NetworkBlockedError:
     return NetworkBlockedError(MESSAGE.format(what=what, host=host, extra=extra))
 
 
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]").split("%", 1)[0])
+    except ValueError:
+        return False
+    return True
+
+
 def _name_allowed(host: str) -> bool:
     return is_loopback_host(host) or _allow(host.lower().rstrip("."))
 
@@ -105,13 +113,11 @@ def _getaddrinfo(
         return original(host, port, family, type, proto, flags)
     name = _text(host)
     if is_loopback_host(name):
-        try:
-            ipaddress.ip_address(name.strip("[]").split("%", 1)[0])
-        except ValueError:
-            return _local_answers(port, family, type, proto, flags)
-        return original(host, port, family, type, proto, flags)
+        if _is_address(name):
+            return original(host, port, family, type, proto, flags)
+        return _local_answers(port, family, type, proto, flags)
     if not _allow(name.lower().rstrip(".")):
-        raise _refuse("name lookup of", name)
+        raise _refuse("connection to" if _is_address(name) else "name lookup of", name)
     answers = original(host, port, family, type, proto, flags)
     with _lock:
         _allowed_addresses.update(str(info[4][0]) for info in answers)
@@ -140,14 +146,11 @@ def _check_address(sock: socket.socket, address: Any) -> None:
     host = _text(address[0]) if isinstance(address, tuple) and address else _text(address)
     if is_loopback_host(host) or host in _allowed_addresses:
         return
-    try:
-        ipaddress.ip_address(host.split("%", 1)[0])
-    except ValueError:  # a name: connect() would resolve it
-        if _name_allowed(host):
-            return
-    else:
+    if _is_address(host):
         if _allow(host):
             return
+    elif _name_allowed(host):  # a name: connect() would resolve it itself
+        return
     raise _refuse("connection to", host)
 
 

@@ -5,6 +5,7 @@ in the modes that reach Twilio."""
 
 from __future__ import annotations
 
+import os
 import socket
 from typing import Any, Iterator, List
 
@@ -182,3 +183,28 @@ def test_trunking_hosts_are_blocked_in_fake_and_replay(
     )
     result.assert_outcomes(passed=1)
     assert remote(lookups) == []
+
+
+@pytest.mark.skipif(
+    os.environ.get("FAKE_TRUNKING_LONG") != "1",
+    reason="starts an xdist run in a subprocess (~15 s); set FAKE_TRUNKING_LONG=1",
+)
+def test_xdist_workers_are_blocked_too(pytester: pytest.Pytester) -> None:
+    pytester.makeini(INI)
+    pytester.makepyfile(
+        test_inner="""
+import os
+import pytest
+from fake_trunking.network import NetworkBlockedError, blocked
+
+@pytest.mark.parametrize("n", range(2))
+def test_in_a_worker(n):
+    assert os.environ.get("PYTEST_XDIST_WORKER") and blocked()
+    with pytest.raises(NetworkBlockedError, match="remote.example.invalid"):
+        __import__("socket").getaddrinfo("remote.example.invalid", 80)
+"""
+    )
+    result = pytester.runpytest_subprocess(
+        "-n", "2", "--trunking-block-network", "-p", "no:cacheprovider"
+    )
+    result.assert_outcomes(passed=2)
