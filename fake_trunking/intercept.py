@@ -164,7 +164,7 @@ class Stack:
         with LOCK:
             if not self._entries:
                 self._install()  # raises before anything is pushed
-            self._entries.append(entry)
+            self._entries = [*self._entries, entry]
         return entry
 
     def remove(self, entry: Entry) -> None:

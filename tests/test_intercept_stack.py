@@ -13,6 +13,7 @@ import itertools
 import threading
 from typing import Any, Iterator, List
 
+import aiohttp
 import pytest
 import requests
 import responses
@@ -135,6 +136,29 @@ def test_a_users_responses_mock_outliving_the_fake(guard: List[Any]) -> None:
     with pytest.raises(requests.exceptions.ConnectionError):
         requests.get(TRUNKS, timeout=2)  # the first request takes our pass-through out
     assert unpatched() and names(fake) == ["under theirs"]
+    guard.clear()
+
+
+def test_a_users_aioresponses_outliving_the_fake(guard: List[Any]) -> None:
+    from aioresponses import aioresponses
+
+    from fake_trunking._aiohttp_mock import _RESPONSE_CLASS
+
+    async def get(url: str) -> Any:
+        async with aiohttp.ClientSession() as session:
+            response = await session.get(url)
+            return await response.json()
+
+    fake = FakeTrunkingService().start()
+    theirs = aioresponses()
+    theirs.start()
+    theirs.get("https://api.example.com/x", payload={"mine": True}, response_class=_RESPONSE_CLASS)
+    fake.stop()  # ours is under theirs: it stays as a plain pass-through
+    assert asyncio.run(get("https://api.example.com/x")) == {"mine": True}
+    theirs.stop()
+    with pytest.raises(aiohttp.ClientConnectionError):
+        asyncio.run(get("https://api.example.com/y"))  # takes our pass-through out
+    assert unpatched() and fake.calls == []
     guard.clear()
 
 
