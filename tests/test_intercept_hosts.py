@@ -204,3 +204,28 @@ def test_responses_in_both_orders(guard: List[Any]) -> None:
         assert requests.get(OTHER).json() == {"from": "responses"}
         assert created(fake)
     assert guard == []
+
+
+def test_passthrough_hosts_from_the_marker_and_the_ini(pytester: pytest.Pytester) -> None:
+    pytester.makeini(
+        "[pytest]\nasyncio_default_fixture_loop_scope = function\n"
+        'fake_trunking_defaults =\n    passthrough_hosts = ["ini.example.com"]\n'
+    )
+    pytester.makepyfile(
+        test_inner="""
+import pytest
+import requests
+
+
+def test_the_ini_host(fake_trunking):
+    assert fake_trunking.passthrough_hosts.allows("ini.example.com")
+    with pytest.raises(requests.exceptions.ConnectionError, match="passthrough_hosts"):
+        requests.get("https://marker.example.com/")
+
+
+@pytest.mark.fake_trunking(passthrough_hosts=["marker.example.com"])
+def test_the_marker_host(fake_trunking):
+    assert fake_trunking.passthrough_hosts.hosts == ("marker.example.com",)
+"""
+    )
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=2)
