@@ -1,12 +1,22 @@
-"""The ``responses`` adapter: a ``requests.PreparedRequest`` becomes a ``Request`` for the handler.
+"""The ``requests`` interception: a ``PreparedRequest`` becomes a ``Request`` for the handler.
 
-``responses`` (and so ``requests``) is imported on first start, not on ``import fake_trunking``.
+One interception for the whole process (``intercept.Stack``): ``HTTPAdapter.send`` is replaced
+when the first target (fake, cassette replayer) starts and put back when the last one stops,
+whatever the order. Each request is routed by ``intercept.route``: a Trunking URL is answered by
+the most recently started target still started (through a private ``responses.RequestsMock``, so
+statuses, headers, cookies and retries behave as under ``responses``); loopback goes to the send
+that was active when the interception was installed, without proxies; a host of the answering
+fake's ``passthrough_hosts`` goes to that send too (the user's mock under us, vcrpy's patched
+connections, or the network); anything else is refused with ``requests.ConnectionError`` naming
+the host and the keyword (``intercept.refusal``). ``responses`` (and so ``requests``) is imported
+on first start, not on ``import fake_trunking``.
 
 Coexistence with the user's own ``responses`` mocks:
-- ours started inside theirs: the hosts we do not serve are passed to the send function that was
-  active when we started (theirs), instead of being refused;
+- ours started inside theirs: every host we do not serve is passed to theirs (``hand_off``);
 - theirs started inside ours: while any fake is active, ``RequestsMock._find_match`` of every mock
   falls back to the innermost active fake for a Trunking URL that mock does not match itself.
+If theirs is still active when our last fake stops (stopped out of order), our send stays under
+theirs as a plain pass-through and takes itself out at the first request after theirs stops.
 
 ``requests-mock`` swaps the transport adapter (``Session.get_adapter``), so ``HTTPAdapter.send`` is
 never reached under it. While any fake is active, ``requests_mock.Adapter.send`` falls back to the
@@ -24,31 +34,21 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import re
-import threading
-from typing import Any, Callable, List, Optional, Protocol, Tuple
+from typing import Any, Callable, List, Optional, Tuple
 from urllib.parse import urlsplit
 
+from . import intercept
 from .handler import Request, Response
+from .intercept import Entry, Handles, HostRules, is_trunking_url
 
+__all__ = ["Handles", "start", "stop"]
 
-class Handles(Protocol):
-    """Anything that answers a ``Request``: the fake, a cassette replayer, a test double."""
-
-    def handle(self, request: Request) -> Response: ...
-
-
-LOOPBACK = re.compile(
-    r"https?://(?:localhost|127(?:\.[0-9]{1,3}){3}|\[::1\])(?::[0-9]+)?(?:[/?#]|\Z)", re.IGNORECASE
-)
-
-_state_lock = threading.Lock()
-_active: List[Tuple[Handles, Any]] = []  # (target, its CallbackResponse), innermost last
 _original_find_match: Optional[Callable[..., Any]] = None
 _original_rm_send: Optional[Tuple[Any, Callable[..., Any]]] = None  # (Adapter, its send)
 _requests_mock_installed: Optional[bool] = None
 _mock_class: Optional[Tuple[Any, Any, Any]] = None  # (RequestsMock, our subclass, Unrecorded)
 _FINAL = "_fake_trunking_final"  # an exception fault the retry emulation has given up on
+_SEND_ARGS = ("stream", "timeout", "verify", "cert", "proxies")  # HTTPAdapter.send's, in order
 
 
 def _to_request(prepared: Any) -> Request:
@@ -71,24 +71,30 @@ def _to_request(prepared: Any) -> Request:
     )
 
 
-def _callback_response(fake: Handles) -> Any:
+def _callback_response() -> Any:
+    """Our one registry entry: every method on every Trunking host, answered by ``_STACK.top()``."""
+    import requests
     import responses
 
-    from .service import HOST_RE
-
     def callback(prepared: Any) -> Tuple[int, Any, bytes]:
-        response = _handle(fake, prepared)  # may raise a requests exception (faults)
+        found = _STACK.top()
+        if found is None:  # stopped since the request was routed: a stopped fake never answers
+            raise requests.exceptions.ConnectionError(
+                f"fake-trunking: {prepared.method} {prepared.url}: no fake is started",
+                request=prepared,
+            )
+        response = _handle(found.target, prepared)  # may raise a requests exception (faults)
         return response.status, response.headers, response.body
 
     class TrunkingCallback(responses.CallbackResponse):
         """Matches every method on every Trunking host; one registry entry for the whole API."""
 
         def matches(self, request: Any) -> Tuple[bool, str]:
-            if HOST_RE.match(str(request.url)):
+            if is_trunking_url(str(request.url)):
                 return True, ""
             return False, "not a Twilio Trunking URL"
 
-    return TrunkingCallback("GET", HOST_RE, callback, content_type=None)
+    return TrunkingCallback("GET", intercept.HOST_RE, callback, content_type=None)
 
 
 def _handle(fake: Handles, prepared: Any) -> Response:
@@ -165,10 +171,12 @@ def _requests_mock_class() -> Any:
 
 
 def _innermost_entry(request: Any) -> Optional[Tuple[Handles, Any]]:
-    for fake, entry in reversed(_active):
-        if entry.matches(request)[0]:
-            return fake, entry
-    return None
+    """The target answering ``request`` (a Trunking URL, a fake started) and our registry entry."""
+    found = _STACK.top()
+    inst = _installation
+    if found is None or inst is None or not is_trunking_url(str(request.url)):
+        return None
+    return found.target, inst.entry
 
 
 def _requests_mock_send_with_fallback(self: Any, request: Any, **kwargs: Any) -> Any:
@@ -192,7 +200,7 @@ def _requests_mock_send_with_fallback(self: Any, request: Any, **kwargs: Any) ->
 
 
 def _patch_requests_mock() -> None:
-    """Install the requests-mock fallback (under ``_state_lock``, when the first fake starts)."""
+    """Install the requests-mock fallback (under ``intercept.LOCK``, when the first fake starts)."""
     global _original_rm_send, _requests_mock_installed
     if _requests_mock_installed is None:
         _requests_mock_installed = importlib.util.find_spec("requests_mock") is not None
@@ -221,41 +229,113 @@ def _find_match_with_fallback(self: Any, request: Any) -> Tuple[Any, List[str]]:
     return match, reasons
 
 
-def start(fake: Handles) -> Any:
-    """Route Trunking URLs to ``fake.handle`` through a private, started ``RequestsMock``."""
-    global _original_find_match
+class _Installation:
+    """``HTTPAdapter.send`` replaced while any target is started (see the module doc)."""
+
+    def __init__(self) -> None:
+        import responses
+        from requests.adapters import HTTPAdapter
+
+        self.adapter_class = HTTPAdapter
+        outer = HTTPAdapter.send
+        below = getattr(outer, _INSTALLATION, None)
+        if isinstance(below, _Installation):  # our own, left under a user's mock: skip it
+            outer = below.outer
+        self.outer: Callable[..., Any] = outer
+        self.hand_off = outer is not responses._real_send  # another mock was active
+        self.live = True
+        self.mock = _requests_mock_class()(assert_all_requests_are_fired=False)
+        assert _mock_class is not None
+        self.mock._calls = _mock_class[2]()
+        self.entry = _callback_response()
+        self.entry._calls = _mock_class[2]()
+        self.mock.add(self.entry)
+        installation = self
+
+        def send(adapter: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
+            return installation.send(adapter, request, *args, **kwargs)
+
+        setattr(send, _INSTALLATION, self)
+        self.send_function = send
+
+    def install(self) -> None:
+        setattr(self.adapter_class, "send", self.send_function)  # noqa: B010
+
+    def uninstall(self) -> None:
+        self.live = False
+        if self.adapter_class.send is self.send_function:
+            self.adapter_class.send = self.outer  # type: ignore[method-assign]
+        # else a mock started after ours is still active above us: see ``send``
+
+    def send(self, adapter: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
+        for name, value in zip(_SEND_ARGS, args):  # a custom adapter may pass them positionally
+            kwargs[name] = value
+        if not self.live:  # left under a user's mock that outlived the fakes: transparent
+            with intercept.LOCK:
+                if self.adapter_class.send is self.send_function:
+                    self.adapter_class.send = self.outer  # type: ignore[method-assign]
+            return self.outer(adapter, request, **kwargs)
+        url = str(request.url)
+        decision = intercept.route(url, _STACK.top(), self.hand_off)
+        if decision == intercept.TRUNKING:
+            return self.mock._on_request(adapter, request, **kwargs)
+        if decision == intercept.LOOPBACK:
+            kwargs["proxies"] = {}  # loopback never leaves the machine, not even to a proxy
+            return self.outer(adapter, request, **kwargs)
+        if decision == intercept.PASS:
+            return self.outer(adapter, request, **kwargs)
+        import requests
+
+        raise requests.exceptions.ConnectionError(
+            intercept.refusal(str(request.method), url), request=request
+        )
+
+
+_INSTALLATION = "_fake_trunking_installation"
+_installation: Optional[_Installation] = None
+
+
+def _install() -> None:
+    """The first target started: patch ``HTTPAdapter.send`` and the fallbacks (under the lock)."""
+    global _installation, _original_find_match
     import responses
-    from requests.adapters import HTTPAdapter
 
-    outer_send = HTTPAdapter.send
-    mock = _requests_mock_class()(assert_all_requests_are_fired=False, real_adapter_send=outer_send)
-    entry = _callback_response(fake)
-    assert _mock_class is not None
-    mock._calls = _mock_class[2]()
-    entry._calls = _mock_class[2]()
-    mock.add(entry)
-    if outer_send is not responses._real_send:  # another mock is active: hand it other hosts
-        mock.add_passthru(re.compile(".*"))
-    else:  # loopback never leaves the machine: local test servers keep working
-        mock.add_passthru(LOOPBACK)
-    with _state_lock:
-        if not _active:
-            _original_find_match = responses.RequestsMock._find_match
-            responses.RequestsMock._find_match = _find_match_with_fallback  # type: ignore[method-assign]
-            _patch_requests_mock()
-        _active.append((fake, entry))
-    mock.start()
-    return mock
+    installation = _Installation()
+    _original_find_match = responses.RequestsMock._find_match
+    responses.RequestsMock._find_match = _find_match_with_fallback  # type: ignore[method-assign]
+    _patch_requests_mock()
+    installation.install()
+    _installation = installation
 
 
-def stop(fake: Handles, mock: Any) -> None:
-    global _original_find_match
+def _uninstall() -> None:
+    """The last target stopped: put everything back (under the lock)."""
+    global _installation, _original_find_match
     import responses
 
-    mock.stop(allow_assert=False)
-    with _state_lock:
-        _active[:] = [pair for pair in _active if pair[0] is not fake]
-        if not _active and _original_find_match is not None:
-            responses.RequestsMock._find_match = _original_find_match  # type: ignore[method-assign]
-            _original_find_match = None
-            _unpatch_requests_mock()
+    if _installation is not None:
+        _installation.uninstall()
+        _installation = None
+    if _original_find_match is not None:
+        responses.RequestsMock._find_match = _original_find_match  # type: ignore[method-assign]
+        _original_find_match = None
+    _unpatch_requests_mock()
+
+
+_STACK = intercept.Stack(_install, _uninstall)
+
+
+def start(target: Handles, passthrough: Optional[HostRules] = None) -> Entry:
+    """Answer Trunking URLs with ``target.handle`` until ``stop``; ``passthrough`` (default: the
+    target's ``passthrough_hosts``) lists the other hosts let through."""
+    return _STACK.push(target, passthrough)
+
+
+def stop(target: Handles, handle: Entry) -> None:
+    """Undo ``start``; ``handle`` is what it returned (idempotent)."""
+    _STACK.remove(handle)
+
+
+def top() -> Optional[Entry]:
+    """The target answering ``requests`` now (the most recently started), or None."""
+    return _STACK.top()

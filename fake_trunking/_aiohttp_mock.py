@@ -8,17 +8,21 @@ encoded by aiohttp's own ``FormData``, Basic auth, session default headers) and 
 ``RequestMatch``. A ``requests`` exception raised by ``handle`` (an injected fault) is raised as
 its aiohttp equivalent (``map_exception``).
 
-Other hosts:
-- loopback (127.0.0.0/8, ::1, localhost) goes through to what was active before (usually the real
-  aiohttp), so aiohttp test servers and pytest-aiohttp clients keep working;
-- when another mock (the user's ``aioresponses``, vcrpy) was active when the fake started, every
-  other host goes to it;
-- otherwise the request is refused with ``aiohttp.ClientConnectionError`` naming the URL: nothing
-  reaches the network while the fake is active.
+One interception for the whole process (``intercept.Stack``), installed when the first target
+starts and removed when the last one stops, whatever the order; the most recently started target
+still started answers. Other hosts follow ``intercept.route``, as for ``requests``:
+- loopback (``network.is_loopback_host``) goes through to what was active before (usually the real
+  aiohttp) without any proxy (an explicit ``proxy=`` is dropped, and ``trust_env`` finds none), so
+  aiohttp test servers and pytest-aiohttp clients keep working and nothing leaves the machine;
+- the answering fake's ``passthrough_hosts`` go through to what was active before too;
+- when another mock (the user's ``aioresponses``, vcrpy) was active when the interception was
+  installed, every other host goes to it;
+- otherwise the request is refused with ``aiohttp.ClientConnectionError`` naming the host and the
+  keyword that lets it through (``intercept.refusal``).
 
 A user's ``aioresponses`` started *inside* the fake answers what it mocks and hands the Trunking
 URLs it does not mock to the innermost active fake (``aioresponses.match`` is wrapped while any
-fake is active), mirroring the ``responses`` adapter. Stop mocks in the reverse order of starting.
+fake is active), mirroring the ``responses`` adapter.
 """
 
 from __future__ import annotations
@@ -26,10 +30,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import inspect
-import ipaddress
 import json
-import threading
-from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -39,13 +41,15 @@ from aioresponses.core import RequestMatch
 from multidict import CIMultiDict
 from yarl import URL
 
-from ._adapter import Handles
+from . import intercept
 from .handler import Request, Response
-from .service import HOST_RE
+from .intercept import Entry, Handles, HostRules, is_trunking_url
+from .network import is_loopback_host
 
-_state_lock = threading.Lock()
-_active: List[Tuple[Handles, Any]] = []  # (target, its FakeInterception), innermost last
+_INTERCEPTION = "_fake_trunking_interception"
+
 _original_match: Optional[Callable[..., Any]] = None
+_original_env_proxy: Optional[Callable[..., Any]] = None
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
@@ -246,16 +250,6 @@ def _bare(url: URL) -> str:
     return str(url.with_user(None)) if url.user is not None else str(url)
 
 
-def _is_loopback(url: URL) -> bool:
-    host = (url.host or "").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 class _Interception:
     """Replaces ``ClientSession._request`` with a plain coroutine function while started.
 
@@ -266,30 +260,48 @@ class _Interception:
 
     def __init__(self) -> None:
         self.original: Any = None  # the ``_request`` active before start: aiohttp's or a mock's
-        self.hand_off = False  # True when that was another mock (aioresponses, vcrpy, a fake)
-        self._patcher: Any = None
+        self.hand_off = False  # True when that was another mock (aioresponses, vcrpy)
+        self.live = False
+        self._function: Any = None  # our ``_request`` while it is in place
 
     def start(self) -> None:
-        from unittest import mock
-
         import aiohttp.client
 
-        self.original = aiohttp.client.ClientSession._request
+        original = aiohttp.client.ClientSession._request
+        below = getattr(original, _INTERCEPTION, None)
+        if isinstance(below, _Interception) and not below.live:  # ours, left under a mock
+            original = below.original
+        self.original = original
         self.hand_off = not _is_pristine(self.original)
+        self.live = True
         interception = self
 
         async def _request(
             session: aiohttp.ClientSession, method: str, str_or_url: Any, *args: Any, **kw: Any
         ) -> aiohttp.ClientResponse:
+            if not interception.live:  # stopped under a mock that outlived it: transparent
+                interception.take_out()
+                return await interception.original(session, method, str_or_url, *args, **kw)  # type: ignore[no-any-return]
             return await interception.request(session, method, str_or_url, *args, **kw)
 
-        self._patcher = mock.patch.object(aiohttp.client.ClientSession, "_request", _request)
-        self._patcher.start()
+        setattr(_request, _INTERCEPTION, self)
+        self._function = _request
+        setattr(aiohttp.client.ClientSession, "_request", _request)  # noqa: B010
 
     def stop(self) -> None:
-        if self._patcher is not None:
-            self._patcher.stop()
-            self._patcher = None
+        """Put back what was there at ``start``; if a mock started since is still active above
+        this one, stay under it as a plain pass-through until that mock stops."""
+        self.live = False
+        self.take_out()
+
+    def take_out(self) -> None:
+        import aiohttp.client
+
+        with intercept.LOCK:
+            current = aiohttp.client.ClientSession._request
+            if self._function is not None and current is self._function:
+                aiohttp.client.ClientSession._request = self.original  # type: ignore[method-assign]
+                self._function = None
 
     async def pass_on(
         self, session: aiohttp.ClientSession, method: str, str_or_url: Any, *args: Any, **kw: Any
@@ -325,26 +337,25 @@ def _full_url(session: aiohttp.ClientSession, str_or_url: Any, params: Any) -> U
 
 
 class FakeInterception(_Interception):
-    """Trunking requests are answered by ``target.handle``; see the module doc for the rest."""
-
-    def __init__(self, target: Handles) -> None:
-        super().__init__()
-        self.target = target
-
-    def detach(self) -> None:
-        """Stop it and unregister its target (``stop`` of this module)."""
-        stop(self.target, self)
+    """The one interception of every started target; see the module doc for the rules."""
 
     async def request(
         self, session: aiohttp.ClientSession, method: str, str_or_url: Any, *args: Any, **kw: Any
     ) -> aiohttp.ClientResponse:
         url = _full_url(session, str_or_url, kw.get("params"))
-        if not HOST_RE.match(_bare(url)):
-            if self.hand_off or _is_loopback(url):
-                return await self.pass_on(session, method, str_or_url, *args, **kw)
+        bare = _bare(url)
+        found = _STACK.top()
+        decision = intercept.route(bare, found, self.hand_off)
+        if decision == intercept.LOOPBACK:  # never leaves the machine: no proxy either
+            kw = {**kw, "proxy": None, "proxy_auth": None}
+            return await self.pass_on(session, method, str_or_url, *args, **kw)
+        if decision == intercept.PASS:
+            return await self.pass_on(session, method, str_or_url, *args, **kw)
+        if decision == intercept.REFUSE:
+            raise aiohttp.ClientConnectionError(intercept.refusal(method, bare))
+        if found is None:  # stopped since: a stopped fake never answers
             raise aiohttp.ClientConnectionError(
-                f"fake-trunking: connection refused: {method.upper()} {_bare(url)} (while the "
-                "fake is active, aiohttp reaches only Twilio Trunking hosts and loopback)"
+                f"fake-trunking: {method.upper()} {bare}: no fake is started"
             )
         if session.closed:
             raise RuntimeError("Session is closed")
@@ -352,7 +363,7 @@ class FakeInterception(_Interception):
         if data is not None and hasattr(data, "__aiter__"):
             kw["data"] = b"".join([chunk async for chunk in data])
         request = to_request(session, method, url, kw)
-        response = await respond(self.target, request, url, kw)
+        response = await respond(found.target, request, url, kw)
         raise_for_status = kw.get("raise_for_status")
         if raise_for_status is None:
             raise_for_status = getattr(session, "_raise_for_status", False)
@@ -364,8 +375,8 @@ class FakeInterception(_Interception):
 
 
 def _innermost() -> Optional[Handles]:
-    with _state_lock:
-        return _active[-1][0] if _active else None
+    found = _STACK.top()
+    return found.target if found is not None else None
 
 
 async def _match_with_fallback(
@@ -374,34 +385,74 @@ async def _match_with_fallback(
     """``aioresponses.match`` of every user mock: unmatched Trunking URLs go to the fake."""
     assert _original_match is not None
     found = await _original_match(self, method, url, allow_redirects=allow_redirects, **kwargs)
-    if found is None and HOST_RE.match(_bare(url)):
+    if found is None and is_trunking_url(_bare(url)):
         target = _innermost()
         if target is not None:
             return await respond(target, to_request(None, method, url, kwargs), url, kwargs)
     return found
 
 
-def start(target: Handles) -> FakeInterception:
-    """Route aiohttp's Trunking requests to ``target.handle`` (started; ``stop`` undoes it)."""
-    global _original_match
-    mock = FakeInterception(target)
-    with _state_lock:
-        if not _active:
-            _original_match = aioresponses.match
-            aioresponses.match = _match_with_fallback  # type: ignore[method-assign]
-        _active.append((target, mock))
-    mock.start()
-    return mock
+def _env_proxy_without_loopback(url: URL) -> Any:
+    """``aiohttp.client.get_env_proxy_for_url`` while installed: never a proxy for loopback."""
+    if is_loopback_host(url.host):
+        raise LookupError(f"fake-trunking: no proxy for loopback {url.host!r}")
+    assert _original_env_proxy is not None
+    return _original_env_proxy(url)
 
 
-def stop(target: Handles, mock: FakeInterception) -> None:
-    global _original_match
-    mock.stop()
-    with _state_lock:
-        _active[:] = [pair for pair in _active if pair[1] is not mock]
-        if not _active and _original_match is not None:
-            aioresponses.match = _original_match  # type: ignore[method-assign]
-            _original_match = None
+_interception: Optional[FakeInterception] = None
+
+
+def _install() -> None:
+    global _original_match, _original_env_proxy, _interception
+    import aiohttp.client
+
+    interception = FakeInterception()
+    interception.start()
+    _interception = interception
+    _original_match = aioresponses.match
+    aioresponses.match = _match_with_fallback  # type: ignore[method-assign]
+    found = getattr(aiohttp.client, "get_env_proxy_for_url", None)
+    if found is not None:
+        _original_env_proxy = found
+        setattr(aiohttp.client, "get_env_proxy_for_url", _env_proxy_without_loopback)  # noqa: B010
+
+
+def _uninstall() -> None:
+    global _original_match, _original_env_proxy, _interception
+    import aiohttp.client
+
+    if _interception is not None:
+        _interception.stop()
+        _interception = None
+    if _original_match is not None:
+        aioresponses.match = _original_match  # type: ignore[method-assign]
+        _original_match = None
+    if _original_env_proxy is not None:
+        setattr(aiohttp.client, "get_env_proxy_for_url", _original_env_proxy)  # noqa: B010
+        _original_env_proxy = None
+
+
+_STACK = intercept.Stack(_install, _uninstall)
+
+
+class Started:
+    """What ``start`` returns: ``detach()`` stops that target."""
+
+    def __init__(self, entry: Entry) -> None:
+        self.entry = entry
+
+    def detach(self) -> None:
+        _STACK.remove(self.entry)
+
+
+def start(target: Handles, passthrough: Optional[HostRules] = None) -> Started:
+    """Route aiohttp's Trunking requests to ``target.handle`` until ``stop``."""
+    return Started(_STACK.push(target, passthrough))
+
+
+def stop(target: Handles, mock: Started) -> None:
+    mock.detach()
 
 
 # -- record / live modes: only allowed hosts leave the process ---------------------------------

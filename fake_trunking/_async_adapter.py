@@ -22,7 +22,8 @@ import importlib.util
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator, Optional
 
-from ._adapter import Handles
+from . import intercept
+from .intercept import Handles, HostRules
 
 FULL = "aioresponses"  # aiohttp and aioresponses: the fake answers async requests
 GUARD = "guard"  # aiohttp alone: Trunking hosts refused with a clear error
@@ -51,16 +52,19 @@ def _installed(name: str) -> bool:
         return False
 
 
-def start(target: Handles) -> Optional[Any]:
-    """Route aiohttp's Trunking requests to ``target.handle``; the handle for ``stop`` (or None)."""
+def start(target: Handles, passthrough: Optional[HostRules] = None) -> Optional[Any]:
+    """Route aiohttp's Trunking requests to ``target.handle``; the handle for ``stop`` (or None).
+
+    ``passthrough`` (default: the target's ``passthrough_hosts``) lists the other hosts let
+    through (see ``intercept``)."""
     kind = support()
     if kind == FULL:
         # through sys.modules, not the package attribute: a fresh import when a test runner
         # dropped the module (and aiohttp) since, so the patch is on the aiohttp in use
         machinery = importlib.import_module(f"{__package__}._aiohttp_mock")
-        return machinery.start(target)
+        return machinery.start(target, passthrough)
     if kind == GUARD:
-        return _start_guard()
+        return _start_guard(target)
     return None
 
 
@@ -102,7 +106,7 @@ class _Guard:
         import aiohttp
         import aiohttp.client
 
-        from .service import HOST_RE
+        from .intercept import HOST_RE
 
         original = aiohttp.client.ClientSession._request
 
@@ -120,10 +124,34 @@ class _Guard:
     def stop(self) -> None:
         self._patcher.stop()
 
-    detach = stop
+
+class _GuardInstallation:
+    """One guard for every started target (installed for the first, removed after the last)."""
+
+    def __init__(self) -> None:
+        self.guard: Optional[_Guard] = None
+        self.stack = intercept.Stack(self.install, self.uninstall)
+
+    def install(self) -> None:
+        self.guard = _Guard()
+        self.guard.start()
+
+    def uninstall(self) -> None:
+        if self.guard is not None:
+            self.guard.stop()
+            self.guard = None
 
 
-def _start_guard() -> _Guard:
-    guard = _Guard()
-    guard.start()
-    return guard
+_guards = _GuardInstallation()
+
+
+class _Guarded:
+    def __init__(self, entry: intercept.Entry) -> None:
+        self.entry = entry
+
+    def detach(self) -> None:
+        _guards.stack.remove(self.entry)
+
+
+def _start_guard(target: Handles) -> _Guarded:
+    return _Guarded(_guards.stack.push(target))

@@ -6,6 +6,9 @@
     @mock_trunking(seed=1)                       # a fresh, started fake for each call
     def check(fake_trunking): ...                # (the parameter is optional; see below)
 
+    @mock_trunking                               # bare, like moto's @mock_aws: the same as
+    def check(): ...                             # @mock_trunking()
+
     @mock_trunking()                             # a TestCase: a fresh fake per test method,
     class TrunkTests(unittest.TestCase): ...     # as ``self.fake_trunking`` from setUp on
 
@@ -13,6 +16,13 @@ Functions and ``async def`` functions that declare a parameter named ``fake_trun
 fake through it (the parameter is hidden from the signature, so pytest does not look for a fixture
 of that name); others are called unchanged. A decorated call stops and clears its fake when it
 returns or raises. ``with`` stops the fake on exit but keeps its state and calls for inspection.
+
+One fake per test: under pytest, a test decorated with ``mock_trunking`` that also uses the plugin's
+``fake_trunking`` fixture (directly, or through ``trunking_client``/``trunking_async_client``) is
+an error at setup, naming both: two fakes would be started and only the most recent one would
+answer, so the fixture's fake would silently see nothing. Use one or the other (the decorator's
+fake is the test's ``fake_trunking`` argument; the fixture's keywords go in
+``@pytest.mark.fake_trunking(...)``).
 """
 
 from __future__ import annotations
@@ -28,6 +38,7 @@ from .service import FakeTrunkingService
 F = TypeVar("F", bound=Callable[..., Any])
 
 ARG = "fake_trunking"  # the parameter (and TestCase attribute) that receives the fake
+MARK = "__fake_trunking_mock__"  # set on what the decorator returns (see ``is_decorated``)
 TEST_PREFIX = "test"  # methods of a plain class that get their own fake
 
 
@@ -42,14 +53,31 @@ def check_keywords(kwargs: Dict[str, Any], where: str) -> None:
     options.check_keywords(kwargs, where, service_keywords())
 
 
+def is_decorated(obj: Any) -> bool:
+    """Was ``obj`` (a function, method or class) decorated with ``mock_trunking``?"""
+    return getattr(obj, MARK, False) is True
+
+
 class mock_trunking:  # lower case, like ``responses.activate`` and moto's ``mock_aws``
     """Decorator and context manager that run code against a fresh, started fake.
 
     ``mock_trunking(**kwargs)`` takes ``FakeTrunkingService``'s keywords (seed, clock,
-    credentials, api_keys, max_trunks_per_account, ...), checked at once (``KeywordError``).
+    credentials, api_keys, max_trunks_per_account, passthrough_hosts, ...), checked at once
+    (``KeywordError``). Bare
+    ``@mock_trunking`` (no parentheses) is ``@mock_trunking()``.
     """
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __new__(cls, target: Any = None, /, **kwargs: Any) -> Any:
+        if target is None:
+            return super().__new__(cls)
+        if kwargs or not callable(target):
+            raise TypeError(
+                "mock_trunking takes keywords only: @mock_trunking, @mock_trunking() or "
+                f"@mock_trunking(seed=1), not mock_trunking({target!r})"
+            )
+        return cls()(target)  # bare @mock_trunking: the decorated target itself
+
+    def __init__(self, target: Any = None, /, **kwargs: Any) -> None:
         check_keywords(kwargs, "mock_trunking()")
         self.kwargs = kwargs
         self.fake: Optional[FakeTrunkingService] = None  # the fake of the active ``with``
@@ -83,11 +111,14 @@ class mock_trunking:  # lower case, like ``responses.activate`` and moto's ``moc
 
         if isinstance(target, type):
             if issubclass(target, unittest.TestCase):
-                return self._decorate_test_case(target)  # type: ignore[return-value]
-            for name, value in list(vars(target).items()):
-                if name.startswith(TEST_PREFIX) and inspect.isfunction(value):
-                    setattr(target, name, self._decorate_function(value))
-            return target
+                decorated = self._decorate_test_case(target)
+            else:
+                for name, value in list(vars(target).items()):
+                    if name.startswith(TEST_PREFIX) and inspect.isfunction(value):
+                        setattr(target, name, self._decorate_function(value))
+                decorated = target
+            setattr(decorated, MARK, True)
+            return decorated  # type: ignore[return-value]
         if not callable(target):
             raise TypeError(f"mock_trunking decorates functions and classes, not {target!r}")
         return self._decorate_function(target)
@@ -131,6 +162,7 @@ class mock_trunking:  # lower case, like ``responses.activate`` and moto's ``moc
         if wants_fake:  # hide the parameter: pytest must not look for a fixture of that name
             params = [p for p in signature.parameters.values() if p.name != ARG]
             setattr(wrapper, "__signature__", signature.replace(parameters=params))  # noqa: B010
+        setattr(wrapper, MARK, True)
         return wrapper  # type: ignore[return-value]
 
     def _decorate_test_case(self, cls: type) -> type:

@@ -122,6 +122,18 @@ def _api_keys(value: Any) -> Optional[str]:
     return None
 
 
+def _hosts(value: Any) -> Optional[str]:
+    from .intercept import HostRules  # the one owner of what a host entry may be
+
+    try:
+        HostRules(value)
+    except (TypeError, ValueError) as exc:
+        prefix = "passthrough_hosts: "
+        text = str(exc)
+        return text[len(prefix) :] if text.startswith(prefix) else text
+    return None
+
+
 KEYWORDS: Dict[str, Keyword] = {
     k.name: k
     for k in (
@@ -136,6 +148,9 @@ KEYWORDS: Dict[str, Keyword] = {
             "api_keys", "a mapping of API key SID to (account SID, secret), or None", _api_keys
         ),
         Keyword("max_trunks_per_account", "an integer >= 0, or None (no limit)", _limit),
+        Keyword(
+            "passthrough_hosts", "a list of host names ('api.example.com', '*.example.org')", _hosts
+        ),
     )
 }
 

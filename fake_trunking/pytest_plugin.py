@@ -91,6 +91,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="project-wide FakeTrunkingService keywords, one 'key = value' a line; values are "
         "JSON (seed = 1234, max_trunks_per_account = null), anything else a string",
     )
+    # ---- block network (issue 13): the option and ini key; the hooks are at the end ----
+    group.addoption(
+        "--trunking-block-network",
+        dest="trunking_block_network",
+        action="store_true",
+        default=None,
+        help="fail every connection (and name lookup) to a non-loopback host for the whole run, "
+        "except the Twilio Trunking hosts in record and live modes (ini: trunking_block_network)",
+    )
+    parser.addini(
+        "trunking_block_network",
+        type="bool",
+        default=False,
+        help="as --trunking-block-network, for every run of the project",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -418,3 +433,47 @@ class _CassetteNotes:
             terminalreporter.section("fake-trunking cassettes")
             for note in self.notes:
                 terminalreporter.line(note)
+
+
+# ---- block network (issue 13): for the whole run, from session start to unconfigure ----------
+_RECORDING_MODES = ("record", "live", "once")  # the modes that may reach Twilio itself
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """``--trunking-block-network``: block non-loopback sockets for the whole run."""
+    config = session.config
+    if not (config.getoption("trunking_block_network") or config.getini("trunking_block_network")):
+        return
+    from . import network
+    from .intercept import is_trunking_url
+
+    mode = config.stash.get(_mode_key, "fake")
+    if mode in _RECORDING_MODES:
+        network.block(lambda host: is_trunking_url(f"https://{host}/"))
+    else:
+        network.block()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    from . import network
+
+    network.unblock()
+
+
+# ---- one fake per test (issue 13): @mock_trunking and the fake_trunking fixture ---------------
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A test decorated with ``mock_trunking`` must not use the ``fake_trunking`` fixture too."""
+    from .mock import is_decorated
+
+    if "fake_trunking" not in getattr(item, "fixturenames", ()):
+        return
+    if is_decorated(getattr(item, "obj", None)) or is_decorated(getattr(item, "cls", None)):
+        pytest.fail(
+            f"{item.nodeid}: @mock_trunking and the fake_trunking fixture (directly or through "
+            "trunking_client / trunking_async_client) would start two fakes, and only the most "
+            "recent one answers. Use one: take the decorator's fake as the test's fake_trunking "
+            "argument, or drop the decorator and put its keywords in "
+            "@pytest.mark.fake_trunking(...)",
+            pytrace=False,
+        )

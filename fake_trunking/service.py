@@ -1,28 +1,28 @@
-"""``FakeTrunkingService``: the fake's public face, and its ``responses`` adapter.
+"""``FakeTrunkingService``: the fake's public face.
 
-While started, every ``requests`` call to ``https://trunking.twilio.com`` (and the edge/region forms
-``trunking[.<edge>][.<region>].twilio.com``) is answered by the fake through its own private
-``responses.RequestsMock``. Any other host is refused with ``requests.exceptions.ConnectionError``
-naming the URL (loopback excepted: it never leaves the machine), unless another ``responses`` mock
-was already active when the fake started: then other hosts go to that mock. A ``responses`` mock
-started *after* the fake (``@responses.activate`` inside the fixture) answers its own URLs and
-hands Trunking URLs it does not mock to the fake.
-Stop mocks in the reverse order of starting them (as with any ``mock.patch``).
+While started, every ``requests`` and aiohttp call to ``https://trunking.twilio.com`` (and the
+edge/region forms ``trunking[.<edge>][.<region>].twilio.com``) is answered in process; see
+``fake_trunking.intercept`` for the rules. Any number of fakes may be started and stopped in any
+order: the most recently started one still started answers. Other hosts are refused with a
+connection error naming the host, except loopback (it never leaves the machine, and skips any
+proxy) and the hosts listed in ``passthrough_hosts``, which go to whatever is under the fake (the
+user's vcrpy, responses, requests-mock or aioresponses mock, or the network).
+A ``responses`` mock started *after* the fake (``@responses.activate`` inside the fixture) answers
+its own URLs and hands Trunking URLs it does not mock to the fake.
 """
 
 from __future__ import annotations
 
 import os
 import random
-import re
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Tuple, Union
 from urllib.parse import urlsplit
 
-from . import _adapter, _async_adapter, state
+from . import _adapter, _async_adapter, intercept, state
 from .faults import Fault, FaultInjection, FaultSet, describe_unfired
 from .handler import ApiKeys, Authenticator, Handler, Request, Response
 from .inspection import Inspection, describe_calls
@@ -36,10 +36,7 @@ if TYPE_CHECKING:
 
 DEFAULT_AUTH_TOKEN = "fake-trunking-auth-token"
 
-HOST_RE = re.compile(
-    r"https?://trunking(?:\.[A-Za-z0-9-]+){0,2}\.twilio\.com(?::[0-9]+)?(?:[/?#]|\Z)",
-    re.IGNORECASE,
-)
+HOST_RE = intercept.HOST_RE  # the Trunking hosts (defined once, in ``intercept``)
 
 
 @dataclass(frozen=True)
@@ -104,7 +101,10 @@ class FakeTrunkingService(FaultInjection, Inspection):
         credentials: Optional[Mapping[str, str]] = None,
         api_keys: Optional[ApiKeys] = None,
         max_trunks_per_account: Optional[int] = 100,
+        passthrough_hosts: Iterable[str] = (),
     ) -> None:
+        # hosts let through to what is under the fake instead of refused (see ``intercept``)
+        self.passthrough_hosts = intercept.HostRules(passthrough_hosts)
         self.seed = seed
         self.credentials = dict(credentials) if credentials is not None else None
         self.api_keys: Dict[str, Tuple[str, str]] = dict(api_keys or {})
@@ -123,14 +123,24 @@ class FakeTrunkingService(FaultInjection, Inspection):
 
     # -- lifecycle -----------------------------------------------------------------------
     def start(self) -> FakeTrunkingService:
-        with self._lock:
+        """Answer Trunking requests (``requests`` and aiohttp) until ``stop``; idempotent.
+
+        Started last, this fake answers until it stops, whatever other fakes do meanwhile.
+        """
+        with self._lock, intercept.LOCK:  # on both ways in at once: they agree on the top
             if self._mock is None:
-                self._mock = _adapter.start(self)
-                self._async_mock = _async_adapter.start(self)
+                mock = _adapter.start(self)
+                try:
+                    self._async_mock = _async_adapter.start(self)
+                except BaseException:
+                    _adapter.stop(self, mock)
+                    raise
+                self._mock = mock
         return self
 
     def stop(self) -> None:
-        with self._lock:
+        """Stop answering (idempotent); the state and ``calls`` are kept until ``reset``."""
+        with self._lock, intercept.LOCK:
             if self._mock is not None:
                 try:
                     _async_adapter.stop(self, self._async_mock)
