@@ -61,8 +61,9 @@ def _form(pairs: Dict[str, str]) -> str:
     return urlencode(pairs)
 
 
-def _probe() -> None:
-    """Every way in, fed 1 MiB of the worst input for what reads it; prints one JSON line."""
+def _probe(size: int = MIB) -> None:
+    """Every way in, fed ``size`` bytes (1 MiB) of the worst input for what reads it (the server
+    ways at most 1 MiB: its body limit); prints one JSON line of timings and outcomes."""
     from fake_trunking import FakeTrunkingServer
     from fake_trunking.cassettes.verify import Deviation, Difference, Labels
     from fake_trunking.handler import Request
@@ -112,19 +113,19 @@ def _probe() -> None:
     for resource in ALL:
         path, method = targets[resource.name]
         for p in resource.params:
-            value = adversarial_url(MIB) if p.format in ("uri", "sip-url") else "9" * MIB
+            value = adversarial_url(size) if p.format in ("uri", "sip-url") else "9" * size
             if p.type == "string" and p.format not in ("uri", "sip-url"):
-                value = "a" * (MIB - 1) + " "
+                value = "a" * (size - 1) + " "
             body = _form({p.name: value})
             _timed(f"handler {resource.name}.{p.name}", partial(send, method, path, body), results)
     for p in LIST_PARAMS:
-        query = _form({p.name: "9" * MIB})
+        query = _form({p.name: "9" * size})
         _timed(f"handler list {p.name}", partial(send, "GET", "/v1/Trunks", query=query), results)
 
     # a state file / PUT /__fake__/state / load_cassette all validate through load_state
     snapshot = fake.dump_state()
     trunk = snapshot["accounts"][fake.default_account_sid]["trunks"][0]
-    trunk["disaster_recovery_url"] = adversarial_url(MIB)
+    trunk["disaster_recovery_url"] = adversarial_url(size)
 
     def load() -> str:
         try:
@@ -169,16 +170,16 @@ def _probe() -> None:
     fake.inject_fault(503, path=r"/Trunks/.*.*.*x", times=None)
     _timed(
         "fault path vs a 1 MiB path",
-        lambda: fake.handle(Request("GET", "/v1/Trunks/" + "a" * MIB)).status,
+        lambda: fake.handle(Request("GET", "/v1/Trunks/" + "a" * size)).status,
         results,
     )
     fake.clear_faults()
 
     # verify: known-deviation globs and the normalisation of recorded bodies
     glob = Deviation(field="*b" * 7 + "*x", reason="r")
-    diff = Difference(1, "GET /v1/Trunks", "b" * MIB, "value")
+    diff = Difference(1, "GET /v1/Trunks", "b" * size, "value")
     _timed("deviation glob *b*b*b*b*b*b*b*x", lambda: glob.matches("c.yaml", diff), results)
-    near = ("2024-01-01T00:00:00." + "1" * 1000 + " TK" + "a" * 31 + " ") * (MIB // 1100)
+    near = ("2024-01-01T00:00:00." + "1" * 1000 + " TK" + "a" * 31 + " ") * (size // 1100)
     _timed(
         "verify normalises 1 MiB of near-dates and near-SIDs",
         lambda: len(Labels().text(near)),
@@ -210,10 +211,11 @@ def _basic(fake: FakeTrunkingService) -> str:
     return "Basic " + base64.b64encode(f"{sid}:{fake.auth_token(sid)}".encode()).decode()
 
 
-def run_probe(deadline: float) -> Dict[str, Any]:
+def run_probe(deadline: float, size: int = MIB) -> Dict[str, Any]:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
+    code = f"from tests.test_hardening_regex import _probe; _probe({size})"
     proc = subprocess.Popen(
-        [sys.executable, "-c", "from tests.test_hardening_regex import _probe; _probe()"],
+        [sys.executable, "-c", code],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -238,6 +240,22 @@ def test_every_1_mib_adversarial_input_is_answered_in_well_under_a_second() -> N
     results = run_probe(deadline=60)
     slow = {name: round(r[0], 3) for name, r in results.items() if r[0] >= QUICK}
     assert not slow, f"slower than {QUICK} s: {slow}"
+    check_outcomes(results)
+
+
+@pytest.mark.skipif(
+    os.environ.get("FAKE_TRUNKING_LONG") != "1", reason="a long run: set FAKE_TRUNKING_LONG=1"
+)
+def test_every_16_mib_adversarial_input_is_answered_in_linear_time() -> None:
+    """The same probes at 16 MiB in process (the server's ways stay at its 1 MiB body limit):
+    linear work, so each answer is within 16 times the 1 MiB bound."""
+    results = run_probe(deadline=600, size=16 * MIB)
+    slow = {name: round(r[0], 3) for name, r in results.items() if r[0] >= 16 * QUICK}
+    assert not slow, f"slower than {16 * QUICK} s: {slow}"
+    check_outcomes(results)
+
+
+def check_outcomes(results: Dict[str, Any]) -> None:
     for name, (_seconds, outcome) in results.items():
         if name.startswith("handler "):
             status, message = outcome
