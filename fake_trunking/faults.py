@@ -197,7 +197,7 @@ def _repeats(items: Any, inside_repeat: bool) -> int:
     """The number of variable repeats in a parsed pattern; ValueError on a pathological shape."""
     count = 0
     for op, av in items:
-        name = str(op)
+        name = str(getattr(op, "name", op))  # the opcode's name: MAX_REPEAT, BRANCH, ...
         if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
             low, high, sub = av
             if low == high:  # a fixed count: no choice to backtrack over
