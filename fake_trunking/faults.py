@@ -393,9 +393,10 @@ class FaultInjection:
         - ``exception`` (a class or instance, e.g. ``requests.exceptions.ReadTimeout``) is
           raised to the caller instead (the server adapter drops the connection).
         - ``latency`` (seconds) sleeps first; alone, the request is then served normally.
-        - ``method`` and ``path`` (a regex matched against the whole path without ``/v1``)
-          choose the requests; ``times`` how many matching calls it fires on (None: no limit);
-          ``probability`` fires on that share of them, drawn from a RNG seeded from ``seed``.
+        - ``method`` and ``path`` (a regex matched against the whole path without ``/v1``; of a
+          bounded shape, see ``check_path_pattern``) choose the requests; ``times`` how many
+          matching calls it fires on (None: no limit); ``probability`` fires on that share of
+          them, drawn from a RNG seeded from ``seed``.
 
         A call answered or raised by a fault changes no state. Bad arguments raise ValueError.
         """
