@@ -6,6 +6,14 @@ item by SID (``PA<sid>`` / ``PB<sid>``) and resolves to that item's sequence num
 even after the item is deleted, so a walk never repeats or skips an item that existed throughout it.
 An item removed and added again gets its first sequence number back (it never appears twice).
 
+Why deleted SIDs are remembered, and for how long: a token handed out names the page's first or
+last item, and that item may be deleted before the client asks for the next page, so a removed
+SID keeps its sequence number as a *tombstone* (about 150 bytes). Tombstones are what the tokens
+of walks in progress need, not history: a collection keeps the most recent ones only, at least
+``TOMBSTONES`` and at least as many as it has live items (never more than twice that), and
+forgets the oldest first. A token naming a forgotten item is 400/21481 like any token the fake did
+not issue; it takes more deletes than that between two pages of one walk (docs/decisions.md).
+
 Costs: ``get``/``add``/``remove`` O(1) amortised; a page O(log n + page size) (dead slots left by
 deletes are compacted away once they outnumber the live items).
 """
@@ -13,11 +21,15 @@ deletes are compacted away once they outnumber the live items).
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from itertools import islice
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from . import errors
 
 Record = Dict[str, Any]
+
+TOMBSTONES = 1000  # removed SIDs a collection remembers at least (more while it holds more items)
+MAX_TOKEN = 64  # characters: a token the fake issued is ``PA``/``PB`` and a 34-character SID
 
 
 class Collection:
@@ -31,7 +43,8 @@ class Collection:
         # so full collections do not slow down as an account grows
         self._records: Dict[str, Record] = {}
         self._seq_of: Dict[str, int] = {}
-        self._anchor: Dict[str, int] = {}  # sid -> first seq, for items removed or re-added
+        # removed sid -> its seq (a tombstone), oldest removal first; bounded (``remove``)
+        self._anchor: Dict[str, int] = {}
         self._next = 0
         self._dead = 0
 
@@ -55,7 +68,7 @@ class Collection:
     def add(self, sid: str, record: Record) -> None:
         if sid in self._records:
             raise KeyError(f"{sid} is already in the collection")
-        seq = self._anchor.get(sid)
+        seq = self._anchor.pop(sid, None)
         if seq is None:
             seq = self._next
             self._next = seq + 1
@@ -77,7 +90,11 @@ class Collection:
         record = self._records.pop(sid)
         seq = self._seq_of.pop(sid)
         del self._sid_at[seq]
-        self._anchor.setdefault(sid, seq)
+        anchor = self._anchor
+        anchor[sid] = seq
+        keep = max(TOMBSTONES, len(self._records))
+        if len(anchor) > 2 * keep:  # forget the oldest removals, in one pass (amortised O(1))
+            self._anchor = dict(islice(anchor.items(), len(anchor) - keep, None))
         self._dead += 1
         if self._dead > 64 and self._dead > len(self._records):
             self._seqs = [s for s in self._seqs if s in self._sid_at]
@@ -89,7 +106,7 @@ class Collection:
 
     def _resolve(self, token: str) -> Tuple[bool, int]:
         """``(forward, anchor_seq)`` for a token this collection issued, else 21481."""
-        if len(token) < 3 or token[:2] not in ("PA", "PB"):
+        if not 3 <= len(token) <= MAX_TOKEN or token[:2] not in ("PA", "PB"):
             raise errors.invalid_page_token()
         sid = token[2:]
         seq = self._anchor.get(sid)

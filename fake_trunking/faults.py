@@ -18,6 +18,7 @@ counts the calls a fault fires on (``None``: no limit); an exhausted fault leave
 from __future__ import annotations
 
 import copy
+import importlib
 import random
 import re
 import threading
@@ -45,6 +46,13 @@ MESSAGES = {
 }
 
 _MARK = "_fake_trunking_fault"
+
+# A ``path`` pattern comes from test code or the server's admin API, and Python's ``re``
+# backtracks, so what a pattern may be is bounded (``check_path_pattern``), and so is the path it
+# is matched against: no route is longer than ``MAX_PATH``, so a longer path matches no ``path``.
+MAX_PATTERN = 256  # characters of a fault's ``path`` pattern
+MAX_REPEATS = 3  # variable repeats (``*``, ``+``, ``?``, ``{m,n}``) in one pattern
+MAX_PATH = 256  # characters of a request path (without ``/v1``) that a ``path`` can match
 
 
 def twilio_code(status: int) -> int:
@@ -83,7 +91,7 @@ class Fault:
             path = request.path
             if path.startswith("/v1/") or path == "/v1":
                 path = path[3:]
-            if self.path.fullmatch(path) is None:
+            if len(path) > MAX_PATH or self.path.fullmatch(path) is None:
                 return False
         return True
 
@@ -155,6 +163,70 @@ def _number(name: str, value: Any) -> float:
     return float(value)
 
 
+def check_path_pattern(pattern: Pattern[str]) -> None:
+    """ValueError unless matching ``pattern`` is bounded (module docstring, "Matching").
+
+    Python's ``re`` backtracks: a repeat inside a repeat (``(a+)+``), a repeat of overlapping
+    alternatives (``(a|ab)*``) or a backreference can take exponential time, and each variable
+    repeat multiplies the work by the subject's length. The shape is checked on the parsed
+    pattern, so what is accepted costs at most ``MAX_PATH ** MAX_REPEATS`` simple steps.
+    """
+    text = pattern.pattern
+    if not isinstance(text, str):
+        raise ValueError("path must be a text (str) regular expression")
+    if len(text) > MAX_PATTERN:
+        raise ValueError(f"path is longer than {MAX_PATTERN} characters")
+    tree = _regex_parser().parse(text, pattern.flags)
+    if _repeats(tree, inside_repeat=False) > MAX_REPEATS:
+        raise ValueError(
+            f"path has more than {MAX_REPEATS} variable repeats (*, +, ?, {{m,n}}); "
+            "match less of the path"
+        )
+
+
+def _regex_parser() -> Any:
+    """The standard library's regular expression parser (``re._parser`` since Python 3.11,
+    ``sre_parse`` before: importing that one on 3.11+ is deprecated)."""
+    try:
+        return importlib.import_module("re._parser")
+    except ImportError:  # Python < 3.11
+        return importlib.import_module("sre_parse")
+
+
+def _repeats(items: Any, inside_repeat: bool) -> int:
+    """The number of variable repeats in a parsed pattern; ValueError on a pathological shape."""
+    count = 0
+    for op, av in items:
+        name = str(getattr(op, "name", op))  # the opcode's name: MAX_REPEAT, BRANCH, ...
+        if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+            low, high, sub = av
+            if low == high:  # a fixed count: no choice to backtrack over
+                count += _repeats(sub, inside_repeat) * max(int(high), 1)
+                continue
+            if high == 1:  # optional (``?``): one more choice, not a loop
+                count += 1 + _repeats(sub, inside_repeat)
+                continue
+            if inside_repeat:
+                raise ValueError("path has a repeat inside a repeat (like (a+)+); not supported")
+            count += 1 + _repeats(sub, inside_repeat=True)
+        elif name == "SUBPATTERN":
+            count += _repeats(av[-1], inside_repeat)
+        elif name == "ATOMIC_GROUP":
+            count += _repeats(av, inside_repeat)
+        elif name == "BRANCH":
+            if inside_repeat:
+                raise ValueError(
+                    "path repeats an alternation (like (a|ab)*); not supported, "
+                    "repeat a character class instead"
+                )
+            count += sum(_repeats(branch, inside_repeat) for branch in av[1])
+        elif name in ("GROUPREF", "GROUPREF_EXISTS", "ASSERT", "ASSERT_NOT"):
+            raise ValueError(
+                "path uses a backreference, lookaround or conditional group; not supported"
+            )
+    return count
+
+
 def make_fault(
     status: Optional[int] = None,
     code: Optional[int] = None,
@@ -199,7 +271,9 @@ def make_fault(
                 compiled = re.compile(path)
             except re.error as exc:
                 raise ValueError(f"path is not a valid regular expression: {exc}") from None
+            check_path_pattern(compiled)
         elif isinstance(path, re.Pattern):
+            check_path_pattern(path)
             compiled = path
         else:
             raise ValueError(f"path must be a regular expression string, not {path!r}")
@@ -338,9 +412,10 @@ class FaultInjection:
         - ``exception`` (a class or instance, e.g. ``requests.exceptions.ReadTimeout``) is
           raised to the caller instead (the server adapter drops the connection).
         - ``latency`` (seconds) sleeps first; alone, the request is then served normally.
-        - ``method`` and ``path`` (a regex matched against the whole path without ``/v1``)
-          choose the requests; ``times`` how many matching calls it fires on (None: no limit);
-          ``probability`` fires on that share of them, drawn from a RNG seeded from ``seed``.
+        - ``method`` and ``path`` (a regex matched against the whole path without ``/v1``; of a
+          bounded shape, see ``check_path_pattern``) choose the requests; ``times`` how many
+          matching calls it fires on (None: no limit); ``probability`` fires on that share of
+          them, drawn from a RNG seeded from ``seed``.
 
         A call answered or raised by a fault changes no state. Bad arguments raise ValueError.
         """

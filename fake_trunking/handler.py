@@ -19,7 +19,7 @@ import logging
 import random
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, Mapping, Optional, Tuple
 from urllib.parse import parse_qsl, quote
 
 from . import errors
@@ -37,8 +37,13 @@ MAX_PAGE_SIZE = 1000
 # the list query parameters every collection accepts (spec: ListTrunk & co.)
 PAGE_SIZE = Param("PageSize", "page_size", type="integer", minimum=1)
 PAGE = Param("Page", "page", type="integer", minimum=0)
+# not parsed by this Param: any token the fake did not issue, however long, is 400/21481
+# (DECISIONS.md; ``Collection.page`` measures it before looking it up)
 PAGE_TOKEN = Param("PageToken", "page_token")
 LIST_PARAMS = (PAGE_SIZE, PAGE, PAGE_TOKEN)
+
+# the order methods are listed in an ``Allow`` header
+METHOD_ORDER = ("GET", "POST", "DELETE")
 
 _ACCOUNT_SID = re.compile(r"AC[0-9a-fA-F]{32}\Z")
 
@@ -190,6 +195,17 @@ class Authenticator:
         raise errors.unauthenticated()
 
 
+class MethodNotAllowed(errors.TwilioError):
+    """405/20004 (``errors.method_not_allowed``), with the ``Allow`` header's value."""
+
+    def __init__(self, allowed: Iterable[str]) -> None:
+        base = errors.method_not_allowed()
+        super().__init__(base.status, base.code, base.message)
+        methods = set(allowed)
+        order = [m for m in METHOD_ORDER if m in methods] + sorted(methods - set(METHOD_ORDER))
+        self.allow = ", ".join(order)
+
+
 class Handler:
     def __init__(self, store: Store, auth: Authenticator) -> None:
         self.store = store
@@ -200,8 +216,11 @@ class Handler:
         self._fragments_generation = -1
 
     def handle(self, request: Request) -> Response:
+        allow: Optional[str] = None
         try:
             status, payload = self._dispatch(request)
+        except MethodNotAllowed as exc:
+            status, payload, allow = exc.status, exc.body(), exc.allow
         except errors.TwilioError as exc:
             status, payload = exc.status, exc.body()
         except Exception as exc:  # a bug in the fake: report it as data, never raise
@@ -209,6 +228,8 @@ class Handler:
             error = errors.internal(exc)
             status, payload = error.status, error.body()
         response = self.respond(status, payload)
+        if allow is not None:  # RFC 9110 15.5.6: a 405 lists the methods the target supports
+            response.headers["Allow"] = allow
         if request.method.upper() == "HEAD":  # HTTP: a HEAD response never has a body
             response.body = b""
         return response
@@ -267,7 +288,7 @@ class Handler:
         method = request.method.upper()
         allowed = resource.list_methods if is_collection else resource.instance_methods
         if method not in allowed:
-            raise errors.method_not_allowed()
+            raise MethodNotAllowed(allowed)
         form = request.form() if method == "POST" else {}
         store = self.store
         with store.lock if method == "GET" else store.writing():

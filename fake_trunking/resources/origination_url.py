@@ -1,8 +1,9 @@
 """Origination URLs: ``/v1/Trunks/{TrunkSid}/OriginationUrls[/{Sid}]``.
 
 Rules (DECISIONS.md "Sub-resources"): ``Weight`` and ``Priority`` integers 0..65535, ``Enabled``
-boolean, ``FriendlyName`` at most 64 characters, ``SipUrl`` a ``sip:`` URL (``sips:`` refused). All
-five are required on create and optional on update.
+boolean, ``FriendlyName`` at most 64 characters, ``SipUrl`` a ``sip:`` URL (``sips:`` refused) of at
+most ``MAX_TEXT`` characters (docs/decisions.md "Parameters"). All five are required on create and
+optional on update.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from typing import Any, Dict, Optional
 
 from ..collection import Record
-from ..params import Param
+from ..params import MAX_TEXT, Param
 from .base import Context, Resource, trunk_url
 
 
@@ -27,7 +28,7 @@ class OriginationUrl(Resource):
         Param("Priority", "priority", type="integer", minimum=0, maximum=65535),
         Param("Enabled", "enabled", type="boolean"),
         Param("FriendlyName", "friendly_name", max_length=64),
-        Param("SipUrl", "sip_url", format="sip-url"),
+        Param("SipUrl", "sip_url", format="sip-url", max_length=MAX_TEXT),
     )
     required_on_create = ("Weight", "Priority", "Enabled", "FriendlyName", "SipUrl")
     fields = (

@@ -1,9 +1,10 @@
 """Trunks: ``/v1/Trunks`` and ``/v1/Trunks/{Sid}``.
 
 Rules (DECISIONS.md "Trunks"): all parameters optional on create and update; FriendlyName at most
-64 characters (``FriendlyName=`` stores ""); DomainName letters/digits/``-`` labels ending in
-``pstn.twilio.com`` (21245), unique across every account (21248), freed when its trunk is deleted;
-DisasterRecoveryUrl an absolute http(s) URL; at most ``max_trunks_per_account`` trunks (21244).
+64 characters (``FriendlyName=`` stores ""); DomainName at most 253 characters, letters/digits/``-``
+labels ending in ``pstn.twilio.com`` (21245), unique across every account (21248), freed when its
+trunk is deleted; DisasterRecoveryUrl an absolute http(s) URL of at most ``MAX_TEXT`` characters
+(docs/decisions.md "Parameters"); at most ``max_trunks_per_account`` trunks (21244).
 ``recording`` mirrors the Recording sub-resource; ``auth_type``/``auth_type_set`` follow the
 trunk's credential-list and IP-ACL associations. Deleting a trunk cascades to its sub-resources.
 """
@@ -15,7 +16,7 @@ from typing import Any, ClassVar, Dict, List, Optional, Tuple
 
 from .. import errors
 from ..collection import Collection, Record
-from ..params import Param, parse_form
+from ..params import MAX_TEXT, Param, parse_form
 from ..store import Account, Store
 from . import recording
 from .base import Context, Resource, existing_trunk, trunk_url
@@ -25,10 +26,13 @@ TRANSFER_CALLER_IDS = ("from-transferee", "from-transferor")
 HTTP_METHODS = ("GET", "POST")
 
 _DOMAIN = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+pstn\.twilio\.com\Z")
+MAX_DOMAIN = 253  # characters of a DNS name
 
 
 def check_domain(value: str) -> None:
-    if len(value) > 253 or not _DOMAIN.match(value):
+    # the length first: the label repeat backtracks up to 61 places per label, which stays
+    # small only on a bounded text (the DomainName parameter is refused above 253 already)
+    if len(value) > MAX_DOMAIN or not _DOMAIN.match(value):
         raise errors.trunk_validation(
             "DomainName must be labels of letters, digits and '-' ending in pstn.twilio.com"
         )
@@ -68,8 +72,20 @@ class Trunk(Resource):
     instance_methods = frozenset({"GET", "POST", "DELETE"})
     params = (
         Param("FriendlyName", "friendly_name", max_length=64),
-        Param("DomainName", "domain_name", empty_is_null=True, check=check_domain),
-        Param("DisasterRecoveryUrl", "disaster_recovery_url", format="uri", empty_is_null=True),
+        Param(
+            "DomainName",
+            "domain_name",
+            max_length=MAX_DOMAIN,
+            empty_is_null=True,
+            check=check_domain,
+        ),
+        Param(
+            "DisasterRecoveryUrl",
+            "disaster_recovery_url",
+            format="uri",
+            max_length=MAX_TEXT,
+            empty_is_null=True,
+        ),
         Param(
             "DisasterRecoveryMethod",
             "disaster_recovery_method",
