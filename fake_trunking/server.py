@@ -114,7 +114,7 @@ class TrunkingHTTPServer(ThreadingHTTPServer):
     """A threaded HTTP server answering through ``fake.handle``; one thread per connection."""
 
     daemon_threads = True
-    request_queue_size = 128
+    request_queue_size = 1024  # a burst of connections waits in the kernel, not dropped SYNs
 
     def __init__(
         self,
@@ -145,7 +145,10 @@ class TrunkingHTTPServer(ThreadingHTTPServer):
         calls = fake.calls
         if not isinstance(calls, CallLog):
             calls = fake.calls = CallLog(calls)
-        calls.configure(limit=log_limit, max_bytes=log_max_bytes, max_body=log_max_body)
+        try:
+            calls.configure(limit=log_limit, max_bytes=log_max_bytes, max_body=log_max_body)
+        except ValueError as exc:  # named as the keyword: log_limit, log_max_bytes...
+            raise ValueError(f"log_{exc}") from None
         self._connections = 0  # open connections not evicted (what the cap counts)
         self._open: Dict[socket.socket, _Connection] = {}
         self._inflight = 0
@@ -405,9 +408,11 @@ class _HeaderBudget:
     def __init__(self, rfile: Any) -> None:
         self.rfile = rfile
         self.left = MAX_HEADER_BYTES
+        self.last: Optional[bytes] = None  # the last line read: blank when the fields ended
 
     def readline(self, limit: int = -1) -> bytes:
         line: bytes = self.rfile.readline(limit)
+        self.last = line
         self.left -= len(line)
         if self.left < 0:
             raise http.client.LineTooLong("header fields")
@@ -459,11 +464,16 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def parse_request(self) -> bool:
         rfile = self.rfile
-        self.rfile = _HeaderBudget(rfile)  # type: ignore[assignment]
+        budget = _HeaderBudget(rfile)
+        self.rfile = budget  # type: ignore[assignment]
         try:
-            return bool(super().parse_request())
+            parsed = bool(super().parse_request())
         finally:
             self.rfile = rfile
+        if parsed and budget.last is not None and budget.last not in (b"\r\n", b"\n"):
+            self.close_connection = True  # the connection ended inside the header fields:
+            return False  # a truncated request is never served
+        return parsed
 
     def handle_expect_100(self) -> bool:
         try:

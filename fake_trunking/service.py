@@ -140,9 +140,12 @@ class FakeTrunkingService(FaultInjection, Inspection):
         self._async_mock: Optional[Any] = None  # the aiohttp adapter, when aiohttp is installed
         self._lock = threading.Lock()
         # every request served, oldest first; unbounded unless asked (see fake_trunking.calllog)
-        self.calls: CallLog = CallLog(
-            limit=calls_limit, max_bytes=calls_max_bytes, max_body=calls_max_body
-        )
+        try:
+            self.calls: CallLog = CallLog(
+                limit=calls_limit, max_bytes=calls_max_bytes, max_body=calls_max_body
+            )
+        except ValueError as exc:  # named as the keyword: calls_limit, calls_max_bytes...
+            raise ValueError(f"calls_{exc}") from None
         self._faults = FaultSet(seed)  # see fake_trunking.faults
 
     # -- lifecycle -----------------------------------------------------------------------
