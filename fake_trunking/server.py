@@ -41,7 +41,7 @@ import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, TextIO, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, TextIO, Tuple
 from urllib.parse import urlsplit
 
 from . import errors
@@ -131,6 +131,7 @@ class TrunkingHTTPServer(ThreadingHTTPServer):
         log_max_body: Optional[int] = DEFAULT_LOG_MAX_BODY,
         log_requests: bool = False,
         log: Optional[TextIO] = None,
+        admin_hosts: Iterable[str] = (),
     ) -> None:
         self.fake = fake
         self.state_file = state_file
@@ -154,6 +155,8 @@ class TrunkingHTTPServer(ThreadingHTTPServer):
         self._inflight = 0
         self._counts = threading.Condition()
         self.bind_name = address[0].strip("[]").lower().rstrip(".")  # as given: may be a name
+        # more names of this server that admin requests may use in Host (a container's name)
+        self.admin_hosts = frozenset(h.strip().lower().rstrip(".") for h in admin_hosts)
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         super().__init__(address, _RequestHandler)
@@ -319,7 +322,7 @@ class TrunkingHTTPServer(ThreadingHTTPServer):
         name = name.lower().rstrip(".")
         if name == "localhost" or name.endswith(".localhost"):
             return True
-        if name == self.bind_name and name not in ("0.0.0.0", "::"):
+        if (name == self.bind_name and name not in ("0.0.0.0", "::")) or name in self.admin_hosts:
             return True
         try:
             address = ipaddress.ip_address(name.split("%")[0])
@@ -830,6 +833,8 @@ class FakeTrunkingServer:
     ``timeout``: seconds an idle connection is kept, and the deadline for a whole request to
     arrive. ``log_limit``, ``log_max_bytes`` and ``log_max_body`` bound the request log
     (``fake.calls``): calls kept, bytes retained, bytes of each body kept (``None``: unbounded).
+    ``admin_hosts``: more host names the admin endpoints accept in ``Host`` (besides loopback
+    and the server's own address), e.g. a container's service name.
 
     Keywords other than the ones below go to ``FakeTrunkingService`` (or pass ``fake=``, a fake
     that you made; it must not be started, or its ``responses`` mock would catch the client's
@@ -850,6 +855,7 @@ class FakeTrunkingServer:
         log_max_bytes: Optional[int] = DEFAULT_LOG_MAX_BYTES,
         log_max_body: Optional[int] = DEFAULT_LOG_MAX_BODY,
         log_requests: bool = False,
+        admin_hosts: Iterable[str] = (),
         **service_kwargs: Any,
     ) -> None:
         if fake is not None and service_kwargs:
@@ -866,6 +872,7 @@ class FakeTrunkingServer:
             "log_max_bytes": log_max_bytes,
             "log_max_body": log_max_body,
             "log_requests": log_requests,
+            "admin_hosts": tuple(admin_hosts),
         }
         self.httpd: Optional[TrunkingHTTPServer] = None
         self._thread: Optional[threading.Thread] = None

@@ -160,6 +160,11 @@ def _admin_info(server: AdminHost, args: _Args) -> Tuple[int, Any, bool]:
             "state_file": str(server.state_file.path) if server.state_file else None,
             "state_sync": server.state_sync,
             "max_body": server.max_body,
+            "log": {  # the request log's bounds (None: unbounded)
+                "limit": getattr(fake.calls, "limit", None),
+                "max_bytes": getattr(fake.calls, "max_bytes", None),
+                "max_body": getattr(fake.calls, "max_body", None),
+            },
             "endpoints": sorted(
                 f"{m} {ADMIN_PREFIX}{p}" for p, r in ADMIN_ROUTES.items() for m in r
             ),

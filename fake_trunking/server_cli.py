@@ -65,6 +65,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         f"are cut, saying so (default {DEFAULT_LOG_MAX_BODY:,})",
     )  # fmt: skip
     parser.add_argument("--log-requests", action="store_true", help="log every request to stderr")
+    parser.add_argument(
+        "--admin-host", metavar="NAME", action="append", default=[],
+        help="a host name the admin endpoints accept in Host besides loopback and the bound "
+        "address (e.g. a container's service name); repeatable",
+    )  # fmt: skip
 
 
 def _seconds(text: str) -> Any:
@@ -154,6 +159,7 @@ def serve(
         log_max_bytes=getattr(args, "log_max_bytes", DEFAULT_LOG_MAX_BYTES),
         log_max_body=getattr(args, "log_max_body", DEFAULT_LOG_MAX_BODY),
         log_requests=args.log_requests,
+        admin_hosts=getattr(args, "admin_host", None) or (),
         seed=args.seed,
         credentials=credentials,
     )

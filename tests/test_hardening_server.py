@@ -180,6 +180,8 @@ def test_the_server_log_is_bounded_by_default() -> None:
         calls = s.fake.calls
         assert isinstance(calls, CallLog)
         assert (calls.limit, calls.max_bytes, calls.max_body) == (10_000, 64 * MIB, 256 * 1024)
+        info = AdminClient(s.base_url).info()["log"]
+        assert info == {"limit": 10_000, "max_bytes": 64 * MIB, "max_body": 256 * 1024}
         assert post_1mib(s.port, 8) == [401] * 8
         assert all(c.request.body == b"" for c in calls) and log_bytes(calls) < 100_000
 
@@ -534,11 +536,14 @@ def test_local_clients_keep_working_on_the_admin_endpoints(http: requests.Sessio
 
 
 def test_a_server_bound_to_all_addresses_accepts_its_own_address() -> None:
-    with FakeTrunkingServer(seed=1, host="0.0.0.0") as s:
+    with FakeTrunkingServer(seed=1, host="0.0.0.0", admin_hosts=["Fake.Trunking"]) as s:
         with socket.create_connection(("127.0.0.1", s.port), timeout=5) as sock:
             own = sock.getsockname()[0]
         assert parse(admin_post(s.port, "/reset", {"Host": f"{own}:{s.port}"}))[0] == 200
         twilio_error(admin_post(s.port, "/reset", {"Host": "192.0.2.1"}), 403, 20403)
+        # a name given as admin_hosts (--admin-host), e.g. a container's service name
+        assert parse(admin_post(s.port, "/reset", {"Host": "fake.trunking:8080"}))[0] == 200
+        twilio_error(admin_post(s.port, "/reset", {"Host": "fake.trunking.evil"}), 403, 20403)
 
 
 # -- item 8: --timeout and the log options at the command line ---------------------------------
@@ -577,6 +582,7 @@ def test_the_log_options_reach_the_server(tmp_path: Any) -> None:
     proc = spawn(
         "-m", "fake_trunking", "serve", "--port", "0",
         "--log-limit", "2", "--log-max-bytes", "100000", "--log-max-body", "10",
+        "--admin-host", "box",
     )  # fmt: skip
     try:
         url = read_line(proc).strip()
@@ -588,5 +594,8 @@ def test_the_log_options_reach_the_server(tmp_path: Any) -> None:
             log = http.get(f"{url}/__fake__/requests").json()
         assert [r["index"] for r in log["requests"]] == [1, 2]
         assert all(r["body_truncated"] and r["body_length"] > 10 for r in log["requests"])
+        port = int(url.rsplit(":", 1)[1])
+        assert parse(admin_post(port, "/reset", {"Host": "box:80"}))[0] == 200
+        twilio_error(admin_post(port, "/reset", {"Host": "other"}), 403, 20403)
     finally:
         stop(proc)
