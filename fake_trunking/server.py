@@ -163,7 +163,9 @@ class TrunkingHTTPServer(ThreadingHTTPServer):
 
     @property
     def log_limit(self) -> Optional[int]:
-        return self.fake.calls.limit
+        """The request log's count bound (``fake.calls.limit``)."""
+        limit: Optional[int] = getattr(self.fake.calls, "limit", None)
+        return limit
 
     def server_bind(self) -> None:
         # HTTPServer.server_bind resolves the host's FQDN, which can hang without DNS: skip it
@@ -683,7 +685,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         value = values.pop()
         if values or not (value.isascii() and value.isdigit()) or len(value) > 18:
             raise errors.bad_request(
-                "Invalid Content-Length header: it must be one number of ASCII digits"
+                "Invalid Content-Length header: it must be one number of at most 18 ASCII digits"
             )
         length = int(value)
         if length > self.server.max_body:
