@@ -3,6 +3,7 @@
 from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
+from .calllog import CallLog
 from .errors import TwilioError
 from .faults import Fault
 from .handler import Request, Response
@@ -26,6 +27,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "CallLog",
     "FakeTrunkingServer",
     "FakeTrunkingService",
     "Fault",

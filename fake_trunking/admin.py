@@ -96,9 +96,21 @@ class AdminClient:
         return str(self.call("POST", "/seed/phone_numbers", body)["sid"])
 
     # -- request log and faults ------------------------------------------------------------
-    def requests(self, limit: Optional[int] = None) -> List[Dict[str, Any]]:
-        query = f"?limit={int(limit)}" if limit is not None else ""
-        return list(self.call("GET", f"/requests{query}")["requests"])
+    def requests(
+        self, limit: Optional[int] = None, offset: Optional[int] = None
+    ) -> List[Dict[str, Any]]:
+        """The request log: all of it, the last ``limit`` calls, or (with ``offset``) at most
+        ``limit`` calls from call number ``offset`` on (each call's ``index``)."""
+        return list(self.requests_page(limit, offset)["requests"])
+
+    def requests_page(
+        self, limit: Optional[int] = None, offset: Optional[int] = None
+    ) -> Dict[str, Any]:
+        """One page of the request log: ``{"requests", "offset", "next_offset"}``; pass
+        ``next_offset`` as the next ``offset`` to walk the log page by page."""
+        params = [(k, int(v)) for k, v in (("limit", limit), ("offset", offset)) if v is not None]
+        query = "?" + "&".join(f"{k}={v}" for k, v in params) if params else ""
+        return dict(self.call("GET", f"/requests{query}"))
 
     def clear_requests(self) -> None:
         self.call("DELETE", "/requests")

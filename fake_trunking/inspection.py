@@ -100,9 +100,11 @@ class Inspection:
             return found
         shown = path.pattern if isinstance(path, re.Pattern) else path
         expected = "at least once" if times is None else _times(times)
+        evicted = getattr(self.calls, "evicted", 0)  # a bounded CallLog forgets the oldest
+        note = f", {evicted} older ones no longer logged" if evicted else ""
         raise AssertionError(
             f"expected {wanted} {shown} to be called {expected}, it was called "
-            f"{_times(len(found))}; calls served ({len(calls)}):\n{describe_calls(calls)}"
+            f"{_times(len(found))}; calls served ({len(calls)}{note}):\n{describe_calls(calls)}"
         )
 
     # -- state snapshots in the API's JSON shape ---------------------------------------------

@@ -148,6 +148,9 @@ KEYWORDS: Dict[str, Keyword] = {
             "api_keys", "a mapping of API key SID to (account SID, secret), or None", _api_keys
         ),
         Keyword("max_trunks_per_account", "an integer >= 0, or None (no limit)", _limit),
+        Keyword("calls_limit", "an integer >= 0, or None (unbounded)", _limit),
+        Keyword("calls_max_bytes", "an integer >= 0, or None (unbounded)", _limit),
+        Keyword("calls_max_body", "an integer >= 0, or None (unbounded)", _limit),
         Keyword(
             "passthrough_hosts", "a list of host names ('api.example.com', '*.example.org')", _hosts
         ),

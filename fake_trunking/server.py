@@ -7,9 +7,17 @@ at the server. Admin endpoints live under ``/__fake__/`` (see ``ADMIN_ROUTES``);
 and their errors are Twilio error bodies like the API's.
 
 Robustness: bodies above ``MAX_BODY`` (1 MiB) are refused with 413/20001 before they are read
-(``Content-Length`` is checked first, chunked bodies are read with a running bound); malformed HTTP
-is a 400 Twilio body; every connection has its own thread and a socket timeout, and the number of
-connections is capped, so slow or idle clients cannot block the others.
+(``Content-Length`` is checked first, chunked bodies are read with a running bound), and header
+fields above ``MAX_HEADER_BYTES`` in all with 431; malformed HTTP is a 400 Twilio body, an
+internal error a 500 one and one line on stderr. Every connection has its own thread; a request
+must arrive whole (line, headers, body) within ``timeout`` seconds of its first byte, and an idle
+connection is closed after ``timeout`` seconds. The number of connections is capped: at the cap,
+a new connection evicts an idle keep-alive connection, else the one that has been receiving its
+request the longest, and is refused (503) only when every connection is being answered. So slow,
+dribbling or idle clients cannot lock the others out. The request log (``fake.calls``) is bounded
+in count, bytes and body size (``DEFAULT_LOG_*``), and ``GET /__fake__/requests`` is streamed.
+Admin requests that carry a foreign ``Origin`` or a ``Host`` that is not this machine's are 403
+(a web page, or DNS rebinding, cannot drive the admin endpoints).
 
 This module is the HTTP layer and ``FakeTrunkingServer``; the admin endpoints are in
 ``server_admin``, the state and credentials files in ``statefile`` and ``fake-trunking serve`` in
@@ -21,7 +29,11 @@ Only the standard library is imported here (``twilio`` is imported by ``client()
 from __future__ import annotations
 
 import contextlib
+import http.client
+import io
+import ipaddress
 import json
+import math
 import re
 import socket
 import socketserver
@@ -29,14 +41,16 @@ import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Set, TextIO, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, TextIO, Tuple
 from urllib.parse import urlsplit
 
 from . import errors
 from ._version import __version__
+from .calllog import CallLog
 from .errors import TwilioError
+from .faults import is_injected
 from .handler import Request
-from .server_admin import ADMIN_PREFIX, ADMIN_ROUTES, handle_admin
+from .server_admin import ADMIN_PREFIX, ADMIN_ROUTES, JSONStream, handle_admin
 from .server_cli import add_arguments, serve
 from .service import FakeTrunkingService
 from .statefile import (
@@ -52,9 +66,13 @@ if TYPE_CHECKING:
     from twilio.rest import Client
 
 MAX_BODY = 1024 * 1024  # bytes; larger request bodies are 413/20001
-DEFAULT_TIMEOUT = 30.0  # seconds a connection may stay silent (idle keep-alive or slow sender)
+MAX_HEADER_BYTES = 64 * 1024  # bytes of header fields in all; more is 431/20001
+DEFAULT_TIMEOUT = 30.0  # seconds: idle keep-alive time, and the deadline of a whole request
+MAX_TIMEOUT = 86_400.0  # seconds (a day): the largest timeout accepted
 DEFAULT_MAX_CONNECTIONS = 256
 DEFAULT_LOG_LIMIT = 10_000  # requests kept in ``fake.calls`` by a server (oldest dropped first)
+DEFAULT_LOG_MAX_BYTES = 64 * 1024 * 1024  # bytes the server's request log retains at most
+DEFAULT_LOG_MAX_BODY = 256 * 1024  # bytes of each request/response body kept in that log
 
 _HOST = re.compile(
     r"(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}"
@@ -62,7 +80,33 @@ _HOST = re.compile(
     r"|\[[0-9A-Fa-f:.]{2,45}\](?::[0-9]{1,5})?\Z"
 )
 _CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,8}\Z")
-_TWILIO_CODES = {404: 20404, 405: 20004, 500: 20500, 503: 20503}
+_TWILIO_CODES = {403: 20403, 404: 20404, 405: 20004, 500: 20500, 503: 20503}
+
+
+def check_timeout(name: str, value: Any) -> float:
+    """``value`` as a timeout in seconds: a finite number above 0, at most ``MAX_TIMEOUT``;
+    a ValueError naming ``name`` otherwise (``inf`` would make a server that never frees a
+    connection, ``nan`` or 0 one that serves nothing)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{name} must be a number of seconds, not {value!r}")
+    if not (math.isfinite(value) and 0 < value <= MAX_TIMEOUT):
+        raise ValueError(
+            f"{name} must be a number of seconds above 0 and at most {MAX_TIMEOUT:g}, not {value!r}"
+        )
+    return float(value)
+
+
+class _Connection:
+    """What the server knows of one open connection, for the cap and eviction."""
+
+    __slots__ = ("evicted", "served", "since", "sock", "state")
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.state = "idle"  # idle (waiting for a request), reading, busy (being answered)
+        self.since = time.monotonic()  # when the state began
+        self.served = 0  # requests answered on it
+        self.evicted = False
 
 
 # -- the HTTP server ------------------------------------------------------------------------
@@ -70,7 +114,7 @@ class TrunkingHTTPServer(ThreadingHTTPServer):
     """A threaded HTTP server answering through ``fake.handle``; one thread per connection."""
 
     daemon_threads = True
-    request_queue_size = 128
+    request_queue_size = 1024  # a burst of connections waits in the kernel, not dropped SYNs
 
     def __init__(
         self,
@@ -83,26 +127,45 @@ class TrunkingHTTPServer(ThreadingHTTPServer):
         max_body: int = MAX_BODY,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
         log_limit: Optional[int] = DEFAULT_LOG_LIMIT,
+        log_max_bytes: Optional[int] = DEFAULT_LOG_MAX_BYTES,
+        log_max_body: Optional[int] = DEFAULT_LOG_MAX_BODY,
         log_requests: bool = False,
         log: Optional[TextIO] = None,
+        admin_hosts: Iterable[str] = (),
     ) -> None:
         self.fake = fake
         self.state_file = state_file
         self.state_sync = state_sync
-        self.client_timeout = timeout
+        self.client_timeout = check_timeout("timeout", timeout)
         self.max_body = max_body
         self.max_connections = max_connections
-        self.log_limit = log_limit
         self.log_requests = log_requests
         self.log = log
         self.stopping = False
-        self._connections = 0
-        self._sockets: Set[socket.socket] = set()
+        # the request log: bounded, since any client can fill it (see fake_trunking.calllog)
+        calls = fake.calls
+        if not isinstance(calls, CallLog):
+            calls = fake.calls = CallLog(calls)
+        try:
+            calls.configure(limit=log_limit, max_bytes=log_max_bytes, max_body=log_max_body)
+        except ValueError as exc:  # named as the keyword: log_limit, log_max_bytes...
+            raise ValueError(f"log_{exc}") from None
+        self._connections = 0  # open connections not evicted (what the cap counts)
+        self._open: Dict[socket.socket, _Connection] = {}
         self._inflight = 0
         self._counts = threading.Condition()
+        self.bind_name = address[0].strip("[]").lower().rstrip(".")  # as given: may be a name
+        # more names of this server that admin requests may use in Host (a container's name)
+        self.admin_hosts = frozenset(h.strip().lower().rstrip(".") for h in admin_hosts)
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         super().__init__(address, _RequestHandler)
+
+    @property
+    def log_limit(self) -> Optional[int]:
+        """The request log's count bound (``fake.calls.limit``)."""
+        limit: Optional[int] = getattr(self.fake.calls, "limit", None)
+        return limit
 
     def server_bind(self) -> None:
         # HTTPServer.server_bind resolves the host's FQDN, which can hang without DNS: skip it
@@ -133,23 +196,60 @@ class TrunkingHTTPServer(ThreadingHTTPServer):
         except (OSError, ValueError):
             pass
 
-    # connection accounting: a cap on connections, and in-flight requests drained on stop
+    # connection accounting: a cap on connections (evicting idle and slow ones first), and
+    # in-flight requests drained on stop
     def process_request(self, request: Any, client_address: Any) -> None:
         with self._counts:
-            refuse = self.stopping or self._connections >= self.max_connections
+            refuse = self.stopping
+            if not refuse and self._connections >= self.max_connections:
+                refuse = not self._evict_one()
             if not refuse:
                 self._connections += 1
-                self._sockets.add(request)
+                self._open[request] = _Connection(request)
         if refuse:
             self._refuse(request)
             return
         try:
             super().process_request(request, client_address)
         except BaseException:
-            with self._counts:
-                self._connections -= 1
-                self._sockets.discard(request)
+            self._forget(request)
             raise
+
+    def _evict_one(self) -> bool:
+        """Close one connection to make room (under ``_counts``): an idle keep-alive one first,
+        else the one idle or receiving its request the longest; never one being answered."""
+        candidates = [c for c in self._open.values() if not c.evicted and c.state != "busy"]
+        if not candidates:
+            return False
+        victim = min(candidates, key=lambda c: (not (c.state == "idle" and c.served), c.since))
+        victim.evicted = True
+        self._connections -= 1
+        with contextlib.suppress(OSError):  # wakes its thread: its next read sees the end
+            victim.sock.shutdown(socket.SHUT_RD if victim.state == "reading" else socket.SHUT_RDWR)
+        return True
+
+    def _forget(self, request: Any) -> None:
+        with self._counts:
+            conn = self._open.pop(request, None)
+            if conn is not None and not conn.evicted:
+                self._connections -= 1
+
+    def connection_state(self, request: Any, state: str) -> bool:
+        """Record that connection ``request`` is now ``state``; False if it was evicted."""
+        with self._counts:
+            conn = self._open.get(request)
+            if conn is None or conn.evicted:
+                return False
+            if state == "idle" and conn.state == "busy":
+                conn.served += 1
+            conn.state = state
+            conn.since = time.monotonic()
+            return True
+
+    def evicted(self, request: Any) -> bool:
+        with self._counts:
+            conn = self._open.get(request)
+            return conn is not None and conn.evicted
 
     def _refuse(self, request: Any) -> None:
         error = TwilioError(503, 20503, "Service Unavailable: too many connections")
@@ -169,9 +269,7 @@ class TrunkingHTTPServer(ThreadingHTTPServer):
         try:
             super().process_request_thread(request, client_address)
         finally:
-            with self._counts:
-                self._connections -= 1
-                self._sockets.discard(request)
+            self._forget(request)
 
     def begin_request(self) -> None:
         with self._counts:
@@ -192,7 +290,7 @@ class TrunkingHTTPServer(ThreadingHTTPServer):
     def close_connections(self) -> None:
         """Shut down every open connection (idle keep-alive ones after ``drain``)."""
         with self._counts:
-            sockets = list(self._sockets)
+            sockets = list(self._open)
         for sock in sockets:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
@@ -203,9 +301,9 @@ class TrunkingHTTPServer(ThreadingHTTPServer):
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         exc = sys.exc_info()[1]
-        if isinstance(exc, OSError):
+        if isinstance(exc, OSError) or exc is None:
             return  # the client went away
-        self.say(f"fake-trunking: error serving {client_address}: {exc!r}")
+        self.say(f"fake-trunking: error serving {client_address}: {_one_line(exc)}")
 
     # -- what a request does ---------------------------------------------------------------
     def after_write(self) -> None:
@@ -216,11 +314,56 @@ class TrunkingHTTPServer(ThreadingHTTPServer):
             except StateFileError as exc:
                 self.say(f"fake-trunking: {exc}")
 
-    def trim_log(self) -> None:
-        limit = self.log_limit
-        calls = self.fake.calls
-        if limit is not None and len(calls) > limit:
-            del calls[: len(calls) - limit]
+    # -- which hosts are this server's own ------------------------------------------------
+    def own_host(self, name: Optional[str], local_address: Optional[str]) -> bool:
+        """Whether host ``name`` (of a Host header or an Origin, without the port) names this
+        server: ``localhost`` or ``*.localhost``, a loopback address (127.0.0.0/8, ::1), the
+        address the connection came in on, or the address or name the server was bound to."""
+        if not name:
+            return False
+        name = name.lower().rstrip(".")
+        if name == "localhost" or name.endswith(".localhost"):
+            return True
+        if (name == self.bind_name and name not in ("0.0.0.0", "::")) or name in self.admin_hosts:
+            return True
+        try:
+            address = ipaddress.ip_address(name.split("%")[0])
+        except ValueError:
+            return False
+        mapped = getattr(address, "ipv4_mapped", None)
+        if address.is_loopback or (mapped is not None and mapped.is_loopback):
+            return True
+        if address.is_unspecified:
+            return False
+        for own in (local_address, self.server_name):
+            try:
+                if own is not None and address == ipaddress.ip_address(own.split("%")[0]):
+                    return True
+            except ValueError:
+                pass
+        return False
+
+
+def _host_name(host: str) -> Optional[str]:
+    """The host of a Host header ``host[:port]`` or ``[v6][:port]``; None when malformed."""
+    host = host.strip()
+    if host.startswith("["):
+        inside, sep, rest = host[1:].partition("]")
+        if not sep or (rest and not (rest[0] == ":" and rest[1:].isdigit())):
+            return None
+        return inside
+    if host.count(":") > 1:
+        return None
+    name, _, port = host.partition(":")
+    if port and not (port.isascii() and port.isdigit()):
+        return None
+    return name
+
+
+def _one_line(exc: BaseException) -> str:
+    """``Type: message`` of ``exc`` on one line (no traceback, no control characters)."""
+    text = " ".join(str(exc).split())[:300]
+    return _printable(f"{type(exc).__name__}: {text}" if text else type(exc).__name__)
 
 
 def _read_line(rfile: Any, limit: int) -> bytes:
@@ -232,6 +375,53 @@ def _read_line(rfile: Any, limit: int) -> bytes:
 
 class _BodyTooLarge(Exception):
     pass
+
+
+class _DeadlineReader(io.RawIOBase):
+    """The connection's input with a deadline for the whole of what is being read (a request,
+    or the wait for one), not for each ``recv``: a client that dribbles a byte at a time gains
+    nothing. The first byte of a request starts its deadline (``on_first_byte``)."""
+
+    def __init__(self, sock: socket.socket, handler: _RequestHandler) -> None:
+        super().__init__()
+        self.sock = sock
+        self.handler = handler
+        self.deadline = time.monotonic()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while True:
+            remaining = self.deadline - time.monotonic()
+            if remaining <= 0:
+                raise socket.timeout("the deadline passed")
+            self.sock.settimeout(remaining)
+            try:
+                count = self.sock.recv_into(buffer)
+            except InterruptedError:
+                continue
+            if count:
+                self.handler.request_started()
+            return count
+
+
+class _HeaderBudget:
+    """``rfile`` while the header fields are read: more than ``MAX_HEADER_BYTES`` in all
+    stops the reading (http.server answers 431) before more is kept."""
+
+    def __init__(self, rfile: Any) -> None:
+        self.rfile = rfile
+        self.left = MAX_HEADER_BYTES
+        self.last: Optional[bytes] = None  # the last line read: blank when the fields ended
+
+    def readline(self, limit: int = -1) -> bytes:
+        line: bytes = self.rfile.readline(limit)
+        self.last = line
+        self.left -= len(line)
+        if self.left < 0:
+            raise http.client.LineTooLong("header fields")
+        return line
 
 
 class _RequestHandler(BaseHTTPRequestHandler):
@@ -247,8 +437,19 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         self._drain_input = False
+        self._responded = False
+        self._reading = False  # a request has begun to arrive (its deadline runs)
         super().setup()
         self.connection.settimeout(self.server.client_timeout)
+        self._input = _DeadlineReader(self.connection, self)
+        self.rfile = io.BufferedReader(self._input, 65536)
+
+    def request_started(self) -> None:
+        """The first byte of a request is here: its deadline starts."""
+        if not self._reading:
+            self._reading = True
+            self._input.deadline = time.monotonic() + self.server.client_timeout
+            self.server.connection_state(self.connection, "reading")
 
     # -- logging: quiet unless asked -------------------------------------------------------
     def log_message(self, format: str, *args: Any) -> None:
@@ -261,8 +462,23 @@ class _RequestHandler(BaseHTTPRequestHandler):
     ) -> None:
         if not self.request_version or self.request_version == "HTTP/0.9":
             self.request_version = "HTTP/1.0"
+        if code == 431:
+            message = f"Request header fields too large (at most {MAX_HEADER_BYTES} bytes)"
         text = message or self.responses.get(code, ("Error",))[0]
         self._send_twilio(TwilioError(code, _TWILIO_CODES.get(code, 20001), text))
+
+    def parse_request(self) -> bool:
+        rfile = self.rfile
+        budget = _HeaderBudget(rfile)
+        self.rfile = budget  # type: ignore[assignment]
+        try:
+            parsed = bool(super().parse_request())
+        finally:
+            self.rfile = rfile
+        if parsed and budget.last is not None and budget.last not in (b"\r\n", b"\n"):
+            self.close_connection = True  # the connection ended inside the header fields:
+            return False  # a truncated request is never served
+        return parsed
 
     def handle_expect_100(self) -> bool:
         try:
@@ -277,8 +493,18 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     # -- one request -------------------------------------------------------------------------
     def handle_one_request(self) -> None:
+        server = self.server
+        self.command, self.request_version, self.requestline = "", "HTTP/1.0", ""
+        self._reading = False
+        self._responded = False
+        self._input.deadline = time.monotonic() + server.client_timeout  # the idle wait
+        if not server.connection_state(self.connection, "idle"):
+            self.close_connection = True
+            return
         try:
             self.raw_requestline = self.rfile.readline(65537)
+            if self.raw_requestline:
+                self.request_started()  # (when it came from the buffer: pipelined)
             if len(self.raw_requestline) > 65536:
                 self.requestline = ""
                 self.request_version = "HTTP/1.0"
@@ -294,22 +520,50 @@ class _RequestHandler(BaseHTTPRequestHandler):
             if self.request_version == "HTTP/0.9":
                 self.send_error(400, "HTTP/0.9 requests are not supported")
                 return
-            self.server.begin_request()
+            server.begin_request()
             try:
-                if self.server.stopping:
+                if server.stopping:
                     error = TwilioError(503, 20503, "Service Unavailable: the server is stopping")
                     self._send_twilio(error)
                 else:
                     self._serve()
+            except OSError:
+                raise
+            except Exception as exc:  # a bug in the fake: a 500 body and one line on stderr
+                server.say(
+                    f"fake-trunking: internal error on {_printable(self.command)} "
+                    f"{_printable(self.path[:200])}: {_one_line(exc)}"
+                )
+                if not self._responded:
+                    self._send_twilio(errors.internal(exc))
+                else:
+                    self.close_connection = True
             finally:
-                self.server.end_request()
+                server.end_request()
             self.wfile.flush()
-        except OSError:  # a timeout or a connection reset: drop this connection only
+        except OSError as exc:  # a timeout, a reset or an eviction: drop this connection only
             self.close_connection = True
+            self._after_failed_read(exc)
         finally:
             if self._drain_input:
                 self._drain_input = False
                 self._discard_input()
+
+    def _after_failed_read(self, exc: OSError) -> None:
+        """A request that began but did not arrive in time (or was evicted) gets a Twilio
+        answer; a connection that was only waiting is closed silently."""
+        if not self._reading or self._responded:
+            return
+        if self.server.evicted(self.connection):
+            error = TwilioError(503, 20503, "Service Unavailable: too many connections")
+        elif isinstance(exc, socket.timeout):
+            seconds = f"{self.server.client_timeout:g}"
+            error = TwilioError(408, 20001, f"Request Timeout: not received within {seconds} s")
+        else:
+            return
+        with contextlib.suppress(OSError):
+            self._send_twilio(error)
+            self.wfile.flush()
 
     def _serve(self) -> None:
         target = self.path
@@ -333,8 +587,16 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if body is None:  # the client went away mid-body
             self.close_connection = True
             return
+        server = self.server
+        if not server.connection_state(self.connection, "busy"):  # evicted meanwhile
+            raise ConnectionAbortedError("evicted")
+        self.connection.settimeout(server.client_timeout)  # for the answer
         headers = {k.lower(): v for k, v in self.headers.items()}
         if path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/"):
+            refusal = self._admin_refusal()
+            if refusal is not None:
+                self._send_twilio(refusal)
+                return
             self._serve_admin(path, query, body)
             return
         request = Request(
@@ -345,14 +607,15 @@ class _RequestHandler(BaseHTTPRequestHandler):
             headers=headers,
             base_url=f"http://{self._host()}",
         )
-        server = self.server
         try:
             response = server.fake.handle(request)
-        except Exception:  # an injected connection fault: drop the connection, answer nothing
+        except Exception as exc:
+            if not is_injected(exc):
+                raise  # a bug: a 500 (handle_one_request)
+            # an injected connection fault: drop the connection, answer nothing
+            exc.with_traceback(None)  # the log keeps the exception, not this thread's frames
             self.close_connection = True
-            server.trim_log()
             return
-        server.trim_log()
         if request.method.upper() not in ("GET", "HEAD") and response.status < 400:
             server.after_write()
         self._send(response.status, response.headers, response.body)
@@ -363,6 +626,46 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if host and len(host) <= 260 and _HOST.match(host):
             return host
         return f"{self.server.host}:{self.server.port}"
+
+    def _admin_refusal(self) -> Optional[TwilioError]:
+        """403 for an admin request a browser may have sent for another site: a foreign
+        ``Origin`` (a web page's fetch or form), ``Sec-Fetch-Site: cross-site``, or a ``Host``
+        that is not this machine's (DNS rebinding). curl and ``AdminClient`` send none of it."""
+        try:
+            local: Optional[str] = str(self.connection.getsockname()[0])
+        except OSError:
+            local = None
+        server = self.server
+        for origin in self.headers.get_all("Origin") or []:
+            try:
+                parts = urlsplit(origin.strip())
+                name = parts.hostname if parts.scheme in ("http", "https") else None
+            except ValueError:
+                name = None
+            if not server.own_host(name, local):
+                shown = _printable(origin.strip()[:100])
+                return TwilioError(
+                    403,
+                    20403,
+                    f"Forbidden: admin requests with a foreign Origin header ({shown}) are "
+                    "refused, so that no web page can drive the fake; curl and AdminClient "
+                    "send no Origin",
+                )
+        if (self.headers.get("Sec-Fetch-Site") or "").strip().lower() == "cross-site":
+            return TwilioError(
+                403, 20403, "Forbidden: admin requests with Sec-Fetch-Site: cross-site are refused"
+            )
+        host = self.headers.get("Host")
+        if host is not None and not server.own_host(_host_name(host), local):
+            shown = _printable(host.strip()[:100])
+            return TwilioError(
+                403,
+                20403,
+                f"Forbidden: admin requests for Host {shown} are refused (it is not this "
+                "machine: DNS rebinding?); use localhost, a loopback address or the server's "
+                "own address",
+            )
+        return None
 
     # -- bodies ----------------------------------------------------------------------------
     def _check_length(self) -> Optional[int]:
@@ -380,8 +683,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
             return None
         values = {v.strip() for v in lengths}
         value = values.pop()
-        if values or not value.isdigit() or len(value) > 18:
-            raise errors.bad_request("Invalid Content-Length")
+        if values or not (value.isascii() and value.isdigit()) or len(value) > 18:
+            raise errors.bad_request(
+                "Invalid Content-Length header: it must be one number of at most 18 ASCII digits"
+            )
         length = int(value)
         if length > self.server.max_body:
             raise _BodyTooLarge
@@ -438,6 +743,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
             pass
 
     # -- responses -------------------------------------------------------------------------
+    def send_response(self, code: int, message: Optional[str] = None) -> None:
+        self._responded = True
+        super().send_response(code, message)
+
     def _send(
         self, status: int, headers: Mapping[str, str], body: bytes, close: bool = False
     ) -> None:
@@ -466,13 +775,44 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def _send_json(self, status: int, payload: Any) -> None:
         self._send(status, {"Content-Type": "application/json"}, _json(payload))
 
+    def _send_stream(self, status: int, stream: JSONStream) -> None:
+        """A JSON answer written as it is produced: chunked (HTTP/1.1), else until the close."""
+        chunked = self.request_version != "HTTP/1.0"
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        if chunked:
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        self.end_headers()
+        pending: List[bytes] = []
+        size = 0
+        for piece in stream.pieces:
+            data = piece.encode("utf-8")
+            pending.append(data)
+            size += len(data)
+            if size >= 65536:
+                self._write_piece(b"".join(pending), chunked)
+                pending, size = [], 0
+        if pending:
+            self._write_piece(b"".join(pending), chunked)
+        if chunked:
+            self.wfile.write(b"0\r\n\r\n")
+
+    def _write_piece(self, data: bytes, chunked: bool) -> None:
+        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data) if chunked else data)
+
     # -- admin -----------------------------------------------------------------------------
     def _serve_admin(self, path: str, query: str, body: bytes) -> None:
         server = self.server
         status, payload, writes = handle_admin(server, self.command, path, query, body)
         if writes:
             server.after_write()
-        self._send_json(status, payload)
+        if isinstance(payload, JSONStream):
+            self._send_stream(status, payload)
+        else:
+            self._send_json(status, payload)
 
 
 def _printable(text: str) -> str:
@@ -492,6 +832,12 @@ class FakeTrunkingServer:
     ...     trunk = client.trunking.v1.trunks.create(friendly_name="x")
     ...     assert trunk.url.startswith(server.base_url)
 
+    ``timeout``: seconds an idle connection is kept, and the deadline for a whole request to
+    arrive. ``log_limit``, ``log_max_bytes`` and ``log_max_body`` bound the request log
+    (``fake.calls``): calls kept, bytes retained, bytes of each body kept (``None``: unbounded).
+    ``admin_hosts``: more host names the admin endpoints accept in ``Host`` (besides loopback
+    and the server's own address), e.g. a container's service name.
+
     Keywords other than the ones below go to ``FakeTrunkingService`` (or pass ``fake=``, a fake
     that you made; it must not be started, or its ``responses`` mock would catch the client's
     requests to the server).
@@ -508,11 +854,15 @@ class FakeTrunkingServer:
         timeout: float = DEFAULT_TIMEOUT,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
         log_limit: Optional[int] = DEFAULT_LOG_LIMIT,
+        log_max_bytes: Optional[int] = DEFAULT_LOG_MAX_BYTES,
+        log_max_body: Optional[int] = DEFAULT_LOG_MAX_BODY,
         log_requests: bool = False,
+        admin_hosts: Iterable[str] = (),
         **service_kwargs: Any,
     ) -> None:
         if fake is not None and service_kwargs:
             raise TypeError("pass either fake= or FakeTrunkingService keywords, not both")
+        check_timeout("timeout", timeout)
         self.fake = fake if fake is not None else FakeTrunkingService(**service_kwargs)
         self.state_file = StateFile(state_file) if state_file is not None else None
         self._address = (host, port)
@@ -521,7 +871,10 @@ class FakeTrunkingServer:
             "timeout": timeout,
             "max_connections": max_connections,
             "log_limit": log_limit,
+            "log_max_bytes": log_max_bytes,
+            "log_max_body": log_max_body,
             "log_requests": log_requests,
+            "admin_hosts": tuple(admin_hosts),
         }
         self.httpd: Optional[TrunkingHTTPServer] = None
         self._thread: Optional[threading.Thread] = None
@@ -596,14 +949,20 @@ class FakeTrunkingServer:
 
 __all__ = [
     "ADMIN_ROUTES",
+    "DEFAULT_LOG_LIMIT",
+    "DEFAULT_LOG_MAX_BODY",
+    "DEFAULT_LOG_MAX_BYTES",
+    "DEFAULT_TIMEOUT",
     "MAX_BODY",
     "MAX_CREDENTIALS_FILE",
+    "MAX_HEADER_BYTES",
     "MAX_STATE_FILE",
     "FakeTrunkingServer",
     "StateFile",
     "StateFileError",
     "TrunkingHTTPServer",
     "add_arguments",
+    "check_timeout",
     "load_credentials",
     "serve",
 ]

@@ -8,11 +8,24 @@ changed (the server then saves it under ``--state-sync``). No HTTP here: the ser
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Protocol, Set, Tuple
+import json
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Callable,
+    Dict,
+    Iterator,
+    List,
+    Optional,
+    Protocol,
+    Set,
+    Tuple,
+)
 from urllib.parse import parse_qsl
 
 from . import errors
 from ._version import __version__
+from .calllog import CallLog
 from .errors import TwilioError
 from .handler import _ACCOUNT_SID
 from .resources.association import PHONE_NUMBER_DEFAULTS
@@ -28,6 +41,15 @@ if TYPE_CHECKING:
 
 MAX_SEED_COUNT = 100_000  # trunks per admin seed request
 ADMIN_PREFIX = "/__fake__"
+MAX_QUERY_DIGITS = 18  # an admin query integer (limit, offset) has at most this many digits
+
+
+class JSONStream:
+    """An admin answer sent piece by piece (the request log): ``pieces`` yields JSON text that
+    adds up to one JSON document, so no answer is ever built whole in memory."""
+
+    def __init__(self, pieces: Iterator[str]) -> None:
+        self.pieces = pieces
 
 
 class AdminHost(Protocol):
@@ -138,6 +160,11 @@ def _admin_info(server: AdminHost, args: _Args) -> Tuple[int, Any, bool]:
             "state_file": str(server.state_file.path) if server.state_file else None,
             "state_sync": server.state_sync,
             "max_body": server.max_body,
+            "log": {  # the request log's bounds (None: unbounded)
+                "limit": getattr(fake.calls, "limit", None),
+                "max_bytes": getattr(fake.calls, "max_bytes", None),
+                "max_body": getattr(fake.calls, "max_body", None),
+            },
             "endpoints": sorted(
                 f"{m} {ADMIN_PREFIX}{p}" for p, r in ADMIN_ROUTES.items() for m in r
             ),
@@ -225,15 +252,38 @@ def _check_phone_field(key: str, value: Any) -> None:
         raise errors.invalid_parameter(key, "must be a string or null")
 
 
+def _query_int(args: _Args, name: str) -> Optional[int]:
+    """A non-negative integer query parameter (ASCII digits, at most ``MAX_QUERY_DIGITS``)."""
+    raw = args.query.get(name)
+    if raw is None:
+        return None
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= MAX_QUERY_DIGITS):
+        raise errors.invalid_parameter(
+            name, f"must be a non-negative integer of at most {MAX_QUERY_DIGITS} digits"
+        )
+    return int(raw)
+
+
 def _admin_requests(server: AdminHost, args: _Args) -> Tuple[int, Any, bool]:
+    """The request log, a page at a time if asked: ``limit=N`` alone is the last N calls;
+    ``offset=I`` starts at call number I (calls are numbered from 0 as they are logged, dropped
+    ones included), with at most ``limit`` calls. Streamed: one call is rendered at a time."""
+    limit = _query_int(args, "limit")
+    offset = _query_int(args, "offset")
     args.finish()
-    calls = list(server.fake.calls)
-    raw = args.query.get("limit")
-    if raw is not None:
-        if not raw.isdigit():
-            raise errors.invalid_parameter("limit", "must be a non-negative integer")
-        calls = calls[len(calls) - int(raw) :] if int(raw) < len(calls) else calls
-    return 200, {"requests": [_render_call(c) for c in calls]}, False
+    calls = server.fake.calls
+    if isinstance(calls, CallLog):
+        first, page = calls.window(offset, limit)
+    else:  # a plain list put there by hand
+        first, page = CallLog(calls).window(offset, limit)
+    return 200, JSONStream(_stream_calls(first, page)), False
+
+
+def _stream_calls(first: int, page: List[Any]) -> Iterator[str]:
+    yield '{"requests": ['
+    for n, call in enumerate(page):
+        yield (", " if n else "") + json.dumps(_render_call(call, first + n))
+    yield f'], "offset": {first}, "next_offset": {first + len(page)}}}'
 
 
 def _admin_clear_requests(server: AdminHost, args: _Args) -> Tuple[int, Any, bool]:
@@ -242,15 +292,24 @@ def _admin_clear_requests(server: AdminHost, args: _Args) -> Tuple[int, Any, boo
     return 200, {"cleared": True}, False
 
 
-def _render_call(call: Any) -> Dict[str, Any]:
-    """One logged request, without its headers (so never its Authorization) or body bytes."""
+def _render_call(call: Any, index: int) -> Dict[str, Any]:
+    """One logged request, without its headers (so never its Authorization) or body bytes.
+    A body the log cut is said so: ``body_truncated`` with ``body_length`` (the request's),
+    ``response_truncated`` with ``response_length`` (then ``response`` is null)."""
     request: Request = call.request
     try:
         params = call.params
-    except TwilioError:
+    except (TwilioError, ValueError):
         params = {}
+    request_length = getattr(call, "request_body_length", None)
+    response_length = getattr(call, "response_body_length", None)
+    try:
+        response = call.body
+    except ValueError:  # cut by the log, or not JSON
+        response = None
     exception = call.exception
     return {
+        "index": index,
         "method": request.method,
         "path": request.path,
         "query": request.query,
@@ -259,7 +318,13 @@ def _render_call(call: Any) -> Dict[str, Any]:
         "status": call.response.status,
         "request_id": call.response.headers.get("Twilio-Request-Id"),
         "duration": round(call.duration, 6),
-        "response": call.body,
+        "response": response,
+        "body_truncated": request_length is not None,
+        "body_length": request_length if request_length is not None else len(request.body),
+        "response_truncated": response_length is not None,
+        "response_length": (
+            response_length if response_length is not None else len(call.response.body)
+        ),
         "fault": call.fault.describe() if call.fault is not None else None,
         "exception": type(exception).__name__ if exception is not None else None,
     }
@@ -359,4 +424,12 @@ ADMIN_ROUTES: Dict[str, Dict[str, AdminAction]] = {
 }
 
 
-__all__ = ["ADMIN_PREFIX", "ADMIN_ROUTES", "MAX_SEED_COUNT", "AdminHost", "handle_admin"]
+__all__ = [
+    "ADMIN_PREFIX",
+    "ADMIN_ROUTES",
+    "MAX_QUERY_DIGITS",
+    "MAX_SEED_COUNT",
+    "AdminHost",
+    "JSONStream",
+    "handle_admin",
+]

@@ -6,6 +6,7 @@ is imported by ``fake_trunking.server`` itself).
 
 from __future__ import annotations
 
+import logging
 import signal
 import sys
 import threading
@@ -22,7 +23,12 @@ if TYPE_CHECKING:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``fake-trunking serve``."""
-    from .server import DEFAULT_TIMEOUT
+    from .server import (
+        DEFAULT_LOG_LIMIT,
+        DEFAULT_LOG_MAX_BODY,
+        DEFAULT_LOG_MAX_BYTES,
+        DEFAULT_TIMEOUT,
+    )
 
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument(
@@ -41,10 +47,62 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help='JSON {"AC…": "token"}: only these accounts and tokens authenticate',
     )  # fmt: skip
     parser.add_argument(
-        "--timeout", type=float, default=DEFAULT_TIMEOUT,
-        help=f"seconds an idle or slow connection is kept (default {DEFAULT_TIMEOUT:g})",
+        "--timeout", type=_seconds, default=DEFAULT_TIMEOUT,
+        help="seconds an idle connection is kept, and the deadline for a whole request "
+        f"(line, headers and body) to arrive (default {DEFAULT_TIMEOUT:g})",
+    )  # fmt: skip
+    parser.add_argument(
+        "--log-limit", type=_count, metavar="N", default=DEFAULT_LOG_LIMIT,
+        help=f"requests kept in the request log (default {DEFAULT_LOG_LIMIT:,})",
+    )  # fmt: skip
+    parser.add_argument(
+        "--log-max-bytes", type=_count, metavar="BYTES", default=DEFAULT_LOG_MAX_BYTES,
+        help=f"bytes the request log retains at most (default {DEFAULT_LOG_MAX_BYTES:,})",
+    )  # fmt: skip
+    parser.add_argument(
+        "--log-max-body", type=_count, metavar="BYTES", default=DEFAULT_LOG_MAX_BODY,
+        help="bytes of each request and response body kept in the request log; longer ones "
+        f"are cut, saying so (default {DEFAULT_LOG_MAX_BODY:,})",
     )  # fmt: skip
     parser.add_argument("--log-requests", action="store_true", help="log every request to stderr")
+    parser.add_argument(
+        "--admin-host", metavar="NAME", action="append", default=[],
+        help="a host name the admin endpoints accept in Host besides loopback and the bound "
+        "address (e.g. a container's service name); repeatable",
+    )  # fmt: skip
+
+
+def _seconds(text: str) -> Any:
+    """A number of seconds; anything else is kept as text and refused by ``serve``."""
+    try:
+        return float(text)
+    except ValueError:
+        return _Invalid(text)
+
+
+def _count(text: str) -> Any:
+    """A non-negative integer option; a bad one is kept as text and refused by ``serve``."""
+    digits = text.strip().replace("_", "")
+    if digits.isascii() and digits.isdigit() and len(digits) <= 18:
+        return int(digits)
+    return _Invalid(text)
+
+
+class _Invalid(str):
+    """An option value ``serve`` refuses in one line (argparse would print its usage too)."""
+
+
+class _OneLine(logging.Formatter):
+    """The ``fake_trunking`` logger under ``serve``: one line per event, no traceback (the
+    exception's type and message end the line)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = " ".join(record.getMessage().split())
+        if record.exc_info and record.exc_info[1] is not None:
+            exc = record.exc_info[1]
+            text = " ".join(str(exc).split())[:300]
+            line += f": {type(exc).__name__}" + (f": {text}" if text else "")
+        return "".join(c if c.isprintable() else "?" for c in line)
 
 
 def serve(
@@ -56,7 +114,13 @@ def serve(
     message, one line each, goes to ``err``. On a signal it stops accepting, lets requests in
     flight finish, saves the state file and returns 0 (1 when the state cannot be saved).
     """
-    from .server import FakeTrunkingServer
+    from .server import (
+        DEFAULT_LOG_LIMIT,
+        DEFAULT_LOG_MAX_BODY,
+        DEFAULT_LOG_MAX_BYTES,
+        FakeTrunkingServer,
+        check_timeout,
+    )
 
     out = out or sys.stdout
     err = err or sys.stderr
@@ -70,8 +134,15 @@ def serve(
         return fail("--state-sync needs --state FILE", 2)
     if not 0 <= args.port <= 65535:
         return fail(f"--port must be from 0 to 65535, not {args.port}", 2)
-    if not args.timeout > 0:
-        return fail("--timeout must be a positive number of seconds", 2)
+    try:
+        check_timeout("--timeout", args.timeout)
+    except ValueError as exc:
+        return fail(str(exc), 2)
+    for option in ("log_limit", "log_max_bytes", "log_max_body"):
+        value = getattr(args, option, None)
+        if isinstance(value, _Invalid):
+            name = "--" + option.replace("_", "-")
+            return fail(f"{name} must be a non-negative integer, not {str(value)!r}", 2)
     credentials = None
     if args.credentials:
         try:
@@ -84,7 +155,11 @@ def serve(
         state_file=args.state,
         state_sync=args.state_sync,
         timeout=args.timeout,
+        log_limit=getattr(args, "log_limit", DEFAULT_LOG_LIMIT),
+        log_max_bytes=getattr(args, "log_max_bytes", DEFAULT_LOG_MAX_BYTES),
+        log_max_body=getattr(args, "log_max_body", DEFAULT_LOG_MAX_BODY),
         log_requests=args.log_requests,
+        admin_hosts=getattr(args, "admin_host", None) or (),
         seed=args.seed,
         credentials=credentials,
     )
@@ -116,6 +191,11 @@ def serve(
             return fail(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}")
         assert server.httpd is not None
         server.httpd.log = err
+        logger = logging.getLogger("fake_trunking")
+        handler = logging.StreamHandler(err)
+        handler.setFormatter(_OneLine())
+        logger.addHandler(handler)
+        propagate, logger.propagate = logger.propagate, False
         try:
             out.write(server.base_url + "\n")
             out.flush()
@@ -123,6 +203,8 @@ def serve(
                 time.sleep(0.1)
         finally:
             saved = _stop_and_save(server)
+            logger.removeHandler(handler)
+            logger.propagate = propagate
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)

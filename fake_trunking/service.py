@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, 
 from urllib.parse import urlsplit
 
 from . import _adapter, _async_adapter, intercept, state
+from .calllog import CallLog
 from .faults import Fault, FaultInjection, FaultSet, describe_unfired
 from .handler import ApiKeys, Authenticator, Handler, Request, Response
 from .inspection import Inspection, describe_calls
@@ -48,6 +49,14 @@ class Call:
     duration: float  # seconds spent in the fake
     fault: Optional[Fault] = None  # the injected fault that answered or delayed it
     exception: Optional[BaseException] = None  # what an exception fault raised
+    # the original length of a body the log cut (``CallLog.max_body``); None: kept whole
+    request_body_length: Optional[int] = None
+    response_body_length: Optional[int] = None
+
+    @property
+    def truncated(self) -> bool:
+        """Whether the log cut (or, for a refused request, dropped) a body of this call."""
+        return self.request_body_length is not None or self.response_body_length is not None
 
     @property
     def method(self) -> str:
@@ -64,7 +73,12 @@ class Call:
 
     @property
     def params(self) -> Dict[str, str]:
-        """The query parameters of a GET, or the form parameters of a POST."""
+        """The query parameters of a GET, or the form parameters of a POST (a ValueError when
+        the log cut the form body: its parameters are not all there)."""
+        if self.request.method == "POST" and self.request_body_length is not None:
+            raise ValueError(
+                f"the request body ({self.request_body_length} bytes) was cut in the call log"
+            )
         return self.request.form() if self.request.method == "POST" else self.request.params()
 
     @property
@@ -73,7 +87,12 @@ class Call:
 
     @property
     def body(self) -> Any:
-        """The parsed JSON body of the response (None for a 204)."""
+        """The parsed JSON body of the response (None for a 204; a ValueError when the log cut
+        it)."""
+        if self.response_body_length is not None:
+            raise ValueError(
+                f"the response body ({self.response_body_length} bytes) was cut in the call log"
+            )
         return self.response.json()
 
 
@@ -88,6 +107,9 @@ class FakeTrunkingService(FaultInjection, Inspection):
 
     Every keyword is checked up front (``fake_trunking.options``): an unknown name or a bad value
     is a ``KeywordError`` naming it, never a fake that answers 500 to every request later.
+    ``calls_limit``, ``calls_max_bytes`` and ``calls_max_body`` bound ``fake.calls`` (the number
+    of calls, the bytes they retain, the bytes of each body kept; see ``CallLog``). All three
+    are unbounded by default: a test's own traffic is small and a test must see all of it.
     """
 
     mode = "fake"  # like the cassette backends' ``mode`` (the pytest plugin serves either)
@@ -102,6 +124,9 @@ class FakeTrunkingService(FaultInjection, Inspection):
         api_keys: Optional[ApiKeys] = None,
         max_trunks_per_account: Optional[int] = 100,
         passthrough_hosts: Iterable[str] = (),
+        calls_limit: Optional[int] = None,
+        calls_max_bytes: Optional[int] = None,
+        calls_max_body: Optional[int] = None,
     ) -> None:
         # hosts let through to what is under the fake instead of refused (see ``intercept``)
         self.passthrough_hosts = intercept.HostRules(passthrough_hosts)
@@ -118,7 +143,13 @@ class FakeTrunkingService(FaultInjection, Inspection):
         self._mock: Optional[Any] = None
         self._async_mock: Optional[Any] = None  # the aiohttp adapter, when aiohttp is installed
         self._lock = threading.Lock()
-        self.calls: List[Call] = []  # every request served, oldest first
+        # every request served, oldest first; unbounded unless asked (see fake_trunking.calllog)
+        try:
+            self.calls: CallLog = CallLog(
+                limit=calls_limit, max_bytes=calls_max_bytes, max_body=calls_max_body
+            )
+        except ValueError as exc:  # named as the keyword: calls_limit, calls_max_bytes...
+            raise ValueError(f"calls_{exc}") from None
         self._faults = FaultSet(seed)  # see fake_trunking.faults
 
     # -- lifecycle -----------------------------------------------------------------------

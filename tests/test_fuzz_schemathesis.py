@@ -26,8 +26,8 @@ its SIDs into path parameters, form bodies and page tokens most of the time. Eac
 must answer 2xx at least once (checked when the operation's run ends).
 
 Bounded for CI: ``FAKE_TRUNKING_FUZZ_EXAMPLES`` fuzzed cases per operation (default 25, about
-15 s on one core). For a longer hunt: ``FAKE_TRUNKING_FUZZ_EXAMPLES=1000 pytest
-tests/test_fuzz_schemathesis.py``.
+15 s on one core; 500 under ``FAKE_TRUNKING_LONG=1``, the long adversarial run). For a longer
+hunt: ``FAKE_TRUNKING_FUZZ_EXAMPLES=1000 pytest tests/test_fuzz_schemathesis.py``.
 """
 
 from __future__ import annotations
@@ -61,7 +61,9 @@ from schemathesis.specs.openapi.checks import (  # noqa: E402
     response_schema_conformance,
 )
 
-EXAMPLES = int(os.environ.get("FAKE_TRUNKING_FUZZ_EXAMPLES", "25"))
+# FAKE_TRUNKING_LONG=1 (the long adversarial run, SECURITY.md) raises the default to 500
+LONG = os.environ.get("FAKE_TRUNKING_LONG") == "1"
+EXAMPLES = int(os.environ.get("FAKE_TRUNKING_FUZZ_EXAMPLES", "500" if LONG else "25"))
 ACCOUNT = "AC" + "f2" * 16
 TOKEN = "fuzz-token-0123456789abcdef"
 

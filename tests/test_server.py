@@ -327,7 +327,8 @@ def test_admin_request_log_has_no_secrets(
     assert [r["status"] for r in last] == [401]
     assert http.get(f"{server.base_url}/__fake__/requests?limit=x").status_code == 400
     assert http.delete(f"{server.base_url}/__fake__/requests").json() == {"cleared": True}
-    assert http.get(f"{server.base_url}/__fake__/requests").json() == {"requests": []}
+    after = http.get(f"{server.base_url}/__fake__/requests").json()  # numbering goes on
+    assert after == {"requests": [], "offset": 3, "next_offset": 3}
 
 
 def test_request_log_is_bounded() -> None:
@@ -554,26 +555,33 @@ def test_slow_and_idle_clients_do_not_block_others() -> None:
             sock.setblocking(False)
             with pytest.raises(BlockingIOError):
                 sock.recv(100)
-        for sock in (idle, slow):  # then dropped by the socket timeout, nothing answered
-            sock.settimeout(5)
-            assert sock.recv(100) == b""
-            sock.close()
+        idle.settimeout(5)  # then the idle one is closed by the timeout, nothing answered
+        assert idle.recv(100) == b""
+        idle.close()
+        slow.settimeout(5)  # and the slow request, past its deadline, is a 408 Twilio body
+        status, headers, body = parse(slow.makefile("rb").read())
+        slow.close()
+        assert status == 408 and headers["connection"] == "close"
+        assert_twilio_error(body, 408, 20001)
         assert len(server.fake.calls) == 5
 
 
 def test_connection_cap_answers_503_and_recovers() -> None:
     with FakeTrunkingServer(seed=3, max_connections=2, timeout=5) as server:
-        holders = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(2)]
-        httpd = server.httpd
-        assert httpd is not None
-        wait_until(lambda: httpd.connections == 2)
-        status, headers, body = parse(raw(server, b"GET /v1/Trunks HTTP/1.1\r\n\r\n"))
-        assert status == 503 and headers["connection"] == "close"
-        assert_twilio_error(body, 503, 20503)
-        for sock in holders:
-            sock.close()
-        wait_until(lambda: httpd.connections == 0)
+        # two connections being answered (a latency fault holds them): nothing to evict
+        server.fake.inject_fault(latency=1.0, times=2)
         account = server.fake.default_account_sid
+        slow = f"GET /v1/Trunks HTTP/1.1\r\nConnection: close\r\nAuthorization: {basic(account)}"
+        with ThreadPoolExecutor(2) as pool:
+            held = [pool.submit(raw, server, (slow + "\r\n\r\n").encode()) for _ in range(2)]
+            httpd = server.httpd
+            assert httpd is not None
+            wait_until(lambda: httpd.connections == 2 and httpd._inflight == 2)
+            status, headers, body = parse(raw(server, b"GET /v1/Trunks HTTP/1.1\r\n\r\n"))
+            assert status == 503 and headers["connection"] == "close"
+            assert_twilio_error(body, 503, 20503)
+            assert [parse(f.result(timeout=10))[0] for f in held] == [200, 200]
+        wait_until(lambda: httpd.connections == 0)
         request = f"GET / HTTP/1.1\r\nConnection: close\r\nAuthorization: {basic(account)}\r\n\r\n"
         assert parse(raw(server, request.encode()))[0] == 404  # served by the fake again
 
