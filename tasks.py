@@ -185,13 +185,19 @@ def package() -> None:
             raise SystemExit("the users' extras pull in pytest-asyncio")
         for name, code in _readme_files().items():
             (project / name).write_text(code, encoding="utf-8")
-        run(upy, "readme_examples.py", cwd=project, env=_clean_env())
-        report = output(
-            upy, "-m", "pytest", "-p", "no:cacheprovider", "-W", "error", "-v", cwd=project
-        )
-        if re.search(r"warning", report, re.I) or " passed" not in report:
-            raise SystemExit("the README's pytest example did not pass cleanly (see above)")
-        print(f"package: {', '.join(p.name for p in built)} install and pass as a user's project")
+        # The README's examples with the newest twilio of the range, then beside the oldest.
+        for twilio in ("", f"twilio=={oldest_twilio()}.*"):
+            if twilio:
+                run(upy, "-m", "pip", "install", "--quiet", twilio)
+            run(upy, "-c", "import twilio; print('twilio', twilio.__version__)", cwd=project)
+            run(upy, "readme_examples.py", cwd=project, env=_clean_env())
+            report = output(
+                upy, "-m", "pytest", "-p", "no:cacheprovider", "-W", "error", "-v", cwd=project
+            )
+            if re.search(r"warning", report, re.I) or " passed" not in report:
+                raise SystemExit("the README's pytest example did not pass cleanly (see above)")
+        names = ", ".join(p.name for p in built)
+        print(f"package: {names} install and pass as a user's project (newest and oldest twilio)")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
