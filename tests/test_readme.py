@@ -1,9 +1,11 @@
-"""Every Python example in the README runs as written.
+"""Every Python example in the README and in ``docs/`` runs as written.
 
-Blocks that define tests (``def test_``) run as a downstream pytest suite through ``pytester``
-(the plugin autoloads). The other blocks of one ``##`` section run, in order, as one script in a
-fresh interpreter (a later block may use what an earlier one made, as a reader would).
-The signature block of ``FakeTrunkingService(...)`` is the only one that is not code to run.
+A ```` ```python ```` block that defines tests (``def test_``) runs as a downstream pytest suite
+through ``pytester`` (the plugin autoloads). The other blocks of one page run, in order, as one
+script in a fresh interpreter (a later block may use what an earlier one made, as a reader would;
+in the README, one ``##`` section is the unit). Blocks in other languages (```` ```sh ````,
+```` ```toml ````, ```` ```text ````) are not run. The signature block of
+``FakeTrunkingService(...)`` is the only Python block that is not code to run.
 """
 
 from __future__ import annotations
@@ -18,49 +20,81 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 NOT_CODE = ("FakeTrunkingService(\n    seed=None",)
+DOCS = sorted((ROOT / "docs").rglob("*.md"))
+# Files the docs include whole (``--8<-- "SECURITY.md"``) are pages of the site too.
+INCLUDED = sorted(
+    {
+        ROOT / name
+        for page in DOCS
+        for name in re.findall(r'(?m)^--8<-- "([^"]+)"$', page.read_text(encoding="utf-8"))
+    }
+)
+PAGES = [ROOT / "README.md", *DOCS, *INCLUDED]
 
 
-def _blocks() -> List[Tuple[str, int, str]]:
-    """``(section heading, line, code)`` of every Python block."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+def _name(page: Path) -> str:
+    return page.relative_to(ROOT).as_posix() if ROOT in page.parents else page.name
+
+
+def python_blocks(page: Path) -> List[Tuple[str, int, str]]:
+    """``(unit, line, code)`` of every Python block of ``page``; ``unit`` groups one script."""
+    text = page.read_text(encoding="utf-8")
     found = []
-    for match in re.finditer(r"```python\n(.*?)```", text, re.S):
+    for match in re.finditer(r"(?m)^```python\n(.*?)^```", text, re.S):
         code = match.group(1)
         if code.startswith(NOT_CODE):
             continue
         before = text[: match.start()]
-        heading = re.findall(r"(?m)^## (.+)$", before)[-1]
-        found.append((heading, before.count("\n") + 1, code))
+        unit = _name(page)
+        if page.name == "README.md":
+            unit += " " + re.findall(r"(?m)^## (.+)$", before)[-1]
+        found.append((unit, before.count("\n") + 1, code))
     return found
 
 
-def _scripts() -> List[Tuple[int, str]]:
-    by_section: Dict[str, Tuple[int, List[str]]] = {}
-    for heading, line, code in _blocks():
-        if "def test_" not in code:
-            by_section.setdefault(heading, (line, []))[1].append(code)
-    return [(line, "\n".join(codes)) for line, codes in by_section.values()]
+def _collect() -> Tuple[List[Tuple[str, str]], List[Tuple[str, str]]]:
+    scripts: Dict[str, Tuple[str, List[str]]] = {}
+    suites: List[Tuple[str, str]] = []
+    for page in PAGES:
+        for unit, line, code in python_blocks(page):
+            where = f"{_name(page)}:{line}"
+            if "def test_" in code:
+                suites.append((where, code))
+            else:
+                scripts.setdefault(unit, (where, []))[1].append(code)
+    return [(where, "\n".join(codes)) for where, codes in scripts.values()], suites
 
 
-SCRIPTS = _scripts()
-SUITES = [(line, code) for _h, line, code in _blocks() if "def test_" in code]
+SCRIPTS, SUITES = _collect()
 
 
-def test_the_readme_has_examples() -> None:
-    assert len(SCRIPTS) >= 7 and len(SUITES) >= 3
+def test_the_readme_and_the_docs_have_examples() -> None:
+    assert len(SCRIPTS) >= 9 and len(SUITES) >= 3
+    readme = [where for where, _ in SCRIPTS + SUITES if where.startswith("README.md:")]
+    assert len(readme) >= 2  # the ten lines and the pytest example
 
 
-@pytest.mark.parametrize(("line", "code"), SCRIPTS, ids=[f"line{n}" for n, _ in SCRIPTS])
-def test_script_example_runs(line: int, code: str, tmp_path: Path) -> None:
+def test_other_languages_are_not_collected(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text(
+        "# t\n\n```sh\nexit 1\n```\n\n```text\nnot python\n```\n\n```python\nx = 1\n```\n",
+        encoding="utf-8",
+    )
+    assert [code for _u, _l, code in python_blocks(page)] == ["x = 1\n"]
+
+
+@pytest.mark.parametrize(("where", "code"), SCRIPTS, ids=[w for w, _ in SCRIPTS])
+def test_script_example_runs(where: str, code: str, tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120
     )
-    assert done.returncode == 0, f"README line {line}:\n{done.stdout[-1500:]}{done.stderr[-3000:]}"
+    assert done.returncode == 0, f"{where}:\n{done.stdout[-1500:]}{done.stderr[-3000:]}"
 
 
-@pytest.mark.parametrize(("line", "code"), SUITES, ids=[f"line{n}" for n, _ in SUITES])
-def test_pytest_example_passes(line: int, code: str, pytester: pytest.Pytester) -> None:
+@pytest.mark.parametrize(("where", "code"), SUITES, ids=[w for w, _ in SUITES])
+def test_pytest_example_passes(where: str, code: str, pytester: pytest.Pytester) -> None:
     pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
-    pytester.makepyfile(**{f"test_readme_line{line}": code})
+    name = re.sub(r"\W", "_", where.replace(".md", ""))
+    pytester.makepyfile(**{f"test_{name}": code})
     result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider")
-    assert result.ret == 0, f"README line {line}:\n" + "\n".join(result.outlines[-40:])
+    assert result.ret == 0, f"{where}:\n" + "\n".join(result.outlines[-40:])
