@@ -369,7 +369,8 @@ class VerifyResult:
             if r.verdict == AGREES:
                 lines.append(head + "ok")
             elif r.verdict == KNOWN:
-                lines.append(head + f"ok ({len(r.suppressed)} known deviation(s))")
+                known = ", ".join(sorted({d.field for d, _dev in r.suppressed}))
+                lines.append(head + f"ok ({len(r.suppressed)} known deviation(s): {known})")
             elif r.verdict == CONSEQUENCE:
                 names = sorted({d.field for d in r.differences})
                 what = (
