@@ -94,12 +94,10 @@ class Labels:
         value = _ISO_DATE.sub("<date>", value)
         return _RFC2822.sub("<date:rfc2822>", value)
 
-    def align(self, other: Labels) -> None:
-        """Skip the references ``other`` has handed out and this side has not (an object one
-        side created and the other failed to), so the objects after it keep matching ones."""
-        for prefix, n in other._count.items():
-            if self._count.get(prefix, 0) < n:
-                self._count[prefix] = n
+    def skip(self, other: Labels, prefix: str) -> None:
+        """Skip the ``prefix`` references ``other`` has handed out and this side has not (an
+        object one side created and the other failed to)."""
+        self._count[prefix] = max(self._count.get(prefix, 0), other._count.get(prefix, 0))
 
     def normalise(self, value: Any) -> Any:
         if isinstance(value, dict):
@@ -123,9 +121,13 @@ class Difference:
     recorded: Any = None
     fake: Any = None
 
-    def describe(self) -> str:
+    def describe(self, brief: bool = False) -> str:
+        """One line; ``brief``: an outcome without the error message."""
         if self.kind == "outcome":
-            return f"recorded {self.recorded}, but the fake answered {self.fake}"
+            fake = self.fake
+            if brief and isinstance(fake, Outcome):
+                fake = Outcome(fake.status, fake.code)
+            return f"recorded {self.recorded}, but the fake answered {fake}"
         if self.kind == "missing":
             return f"{self.field}: recorded {_short(self.recorded)}, missing from the fake's answer"
         if self.kind == "extra":
@@ -374,14 +376,15 @@ class VerifyResult:
             elif r.verdict == CONSEQUENCE:
                 names = sorted({d.field for d in r.differences})
                 what = (
-                    r.differences[0].describe()
+                    r.differences[0].describe(brief=True)
                     if r.outcome_differs
                     else f"{len(names)} field(s): {', '.join(names[:6])}"
                     + (", ..." if len(names) > 6 else "")
                 )
                 lines.append(head + f"consequence of #{r.consequence_of}, not new: {what}")
             elif r.outcome_differs:
-                lines.append(head + "DIFFERS: " + r.differences[0].describe())
+                hint = " [its path id is not a SID: see the warning]" if r.unmapped_ids else ""
+                lines.append(head + "DIFFERS: " + r.differences[0].describe() + hint)
             else:
                 lines.append(head + "DIFFERS")
                 lines.extend(f"          {d.describe()}" for d in r.differences)
@@ -571,10 +574,16 @@ def verify(
         found: List[Tuple[str, str, Any, Any]] = []
         if rec_outcome.succeeded != fake_outcome.succeeded:
             found.append(("status", "outcome", rec_outcome, fake_outcome))
-            rec_labels.normalise(rec_json)  # name what either side showed, then keep the
-            fake_labels.normalise(fake_json)  # references in step for the objects that follow
-            rec_labels.align(fake_labels)
-            fake_labels.align(rec_labels)
+            # the object only one side created gets a reference there, and the other side skips
+            # it, so the objects after it keep matching references
+            for labels, other, body in (
+                (rec_labels, fake_labels, rec_json),
+                (fake_labels, rec_labels, fake_json),
+            ):
+                made = body.get("sid") if isinstance(body, dict) else None
+                if isinstance(made, str) and _SID.fullmatch(made):
+                    labels.text(made)
+                    other.skip(labels, made[:2])
         else:
             rec_body = rec_labels.normalise(rec_json)
             fake_body = fake_labels.normalise(fake_json)
@@ -594,13 +603,18 @@ def verify(
         if found:
             named = _SID.findall(f"{it.path}?{it.query} {it.request_body or ''}")
             touched = [sid for _pa, sid in named] + [sid for sid, _res in ids]
-            causes = [broken[sid] for sid in touched if sid in broken]
+            shows = [sid for _pa, sid in _SID.findall(it.response_body)]  # a listed one, too
+            causes = [broken[sid] for sid in touched + shows if sid in broken]
             result.consequence_of = min(causes) if causes else None
             if found[0][1] == "outcome":
+                # what this one-sided failure leaves unusable: the ids it names or answered
+                # that the fake has no object for, and whatever a DELETE named
                 root = result.consequence_of or index
                 shown_sid = rec_json.get("sid") if isinstance(rec_json, dict) else None
                 for sid in touched + ([shown_sid] if isinstance(shown_sid, str) else []):
-                    broken.setdefault(sid, root)
+                    label = rec_labels.label_of.get(sid)
+                    if it.method == "DELETE" or not (label and label in fake_labels.sid_of):
+                        broken.setdefault(sid, root)
         for name, kind, a, b in found:
             diff = Difference(index, shown, name, kind, a, b)
             accepted = next((d for d in deviations if d.matches(where, diff)), None)
