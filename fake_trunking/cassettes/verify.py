@@ -20,7 +20,8 @@ What the report explains, so it can be acted on in one read:
 - a difference on an id an earlier one-sided failure left unusable (a later request on a trunk
   whose create failed) is marked a *consequence* of that interaction, not a new difference;
 - ``shape=True`` (``--shape``) compares keys, JSON types and nesting only, for cassettes built
-  from documentation examples;
+  from documentation examples (a cassette whose ``metadata`` has ``compare: shape`` is always
+  compared so);
 - the summary counts the interactions that agree, differ, are consequences, and were skipped as
   known deviations (``VerifyResult.agreed``, ``differed``, ``consequences``, ``known``).
 
@@ -535,7 +536,8 @@ def verify(
 
     ``known_deviations``: a file (see the module doc) or ``Deviation`` objects. ``shape=True``
     compares keys, JSON types and nesting only (for cassettes built from documentation
-    examples, whose values are illustrations). Raises a one-line ``CassetteError`` for a file
+    examples, whose values are illustrations); a cassette whose metadata says ``compare: shape``
+    is always compared so. Raises a one-line ``CassetteError`` for a file
     that cannot be read or used; never runs anything from it.
 
     When one side succeeded and the other failed, that is one difference (field ``status``,
@@ -548,6 +550,7 @@ def verify(
 
     where = str(path)
     cassette = read_cassette(path)
+    shape = shape or cassette.metadata.get("compare") == "shape"
     deviations = _deviations(known_deviations)
     fake = FakeTrunkingService(seed=0, max_trunks_per_account=100)
     try:
