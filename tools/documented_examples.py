@@ -53,8 +53,10 @@ LICENCE = (
 BASE = "https://trunking.twilio.com"
 ACCOUNT = "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"  # the account the examples show
 SID = {p: p + "a" * 32 for p in ("TK", "OU", "CL", "AL", "PN")}  # the examples' SIDs
-SIP_URL_FIX = {"sip://sip-box.com:1234": "sip:sip-box.com:1234",
-               "sip://sip-updated.com:4321": "sip:sip-updated.com:4321"}
+SIP_URL_FIX = {
+    "sip://sip-box.com:1234": "sip:sip-box.com:1234",
+    "sip://sip-updated.com:4321": "sip:sip-updated.com:4321",
+}
 
 # (method, spec path template, response status, example name, twilio-python test that documents
 # the request). The order is a life cycle: a trunk is created, used, its sub-resources created,
@@ -137,28 +139,34 @@ def build(spec: Dict[str, Any]) -> Dict[str, Any]:
             response_body = json.dumps(content["examples"][example]["value"])
             notes.append(f"response: spec {op['operationId']} {status} example {example!r}")
         else:
-            notes.append(f"response: 204, no body ({PY_TESTS}{test.split('::')[0]}"
-                         "::test_delete_response; the spec declares 204 without content)")
+            notes.append(
+                f"response: 204, no body ({PY_TESTS}{test.split('::')[0]}"
+                "::test_delete_response; the spec declares 204 without content)"
+            )
         headers: Dict[str, List[str]] = {"Accept": ["application/json"]}
         if request_body is not None:
             headers["Content-Type"] = ["application/x-www-form-urlencoded"]
         response_headers = {"Content-Type": ["application/json"]} if response_body else {}
-        interactions.append({
-            "request": {
-                "method": method,
-                "uri": BASE + _path(template),
-                "body": request_body,
-                "headers": headers,
-            },
-            "response": {
-                "status": {"code": status, "message": {200: "OK", 201: "Created",
-                                                       204: "No Content"}[status]},
-                "headers": response_headers,
-                "body": {"string": response_body},
-            },
-            "account": ACCOUNT,
-            "source": "; ".join(notes),
-        })
+        interactions.append(
+            {
+                "request": {
+                    "method": method,
+                    "uri": BASE + _path(template),
+                    "body": request_body,
+                    "headers": headers,
+                },
+                "response": {
+                    "status": {
+                        "code": status,
+                        "message": {200: "OK", 201: "Created", 204: "No Content"}[status],
+                    },
+                    "headers": response_headers,
+                    "body": {"string": response_body},
+                },
+                "account": ACCOUNT,
+                "source": "; ".join(notes),
+            }
+        )
     return {
         "version": 1,
         "interactions": interactions,
@@ -196,8 +204,14 @@ def dumps(data: Dict[str, Any]) -> str:
         return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
     Dumper.add_representer(str, text)
-    body: str = yaml.dump(data, Dumper=Dumper, sort_keys=False, allow_unicode=True,
-                          width=1_000_000, default_flow_style=False)
+    body: str = yaml.dump(
+        data,
+        Dumper=Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        width=1_000_000,
+        default_flow_style=False,
+    )
     return HEADER + body
 
 
@@ -205,8 +219,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--spec", type=Path, default=DEFAULT_SPEC, help="twilio_trunking_v1.json")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="the cassette to write")
-    parser.add_argument("--check", action="store_true",
-                        help="write nothing; exit 1 if --out differs from what would be written")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 if --out differs from what would be written",
+    )
     args = parser.parse_args(argv)
     text = dumps(build(json.loads(args.spec.read_text(encoding="utf-8"))))
     if args.check:
