@@ -37,6 +37,8 @@ Known deviations are reviewed differences that pass: a YAML or JSON file ::
         request: "POST /v1/Trunks"   # optional: METHOD and normalised path, * allowed
         cassette: "*.yaml"           # optional: the cassette's file name or path, * allowed
         reason: "Twilio words this error differently"   # required
+
+A one-sided failure (one side succeeded, the other failed) is the field ``status`` too.
 """
 
 from __future__ import annotations
