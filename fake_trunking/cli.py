@@ -29,7 +29,10 @@ def build_parser() -> argparse.ArgumentParser:
     from .cassettes.verify import add_arguments as add_verify_arguments
 
     add_verify_arguments(
-        sub.add_parser("verify", help="replay cassettes against the fake and diff the answers")
+        sub.add_parser(
+            "verify",
+            help="replay cassettes (files or folders) against the fake and diff the answers",
+        )
     )
     return parser
 

@@ -24,7 +24,17 @@ from .record import MODES, FakeOnlyError, RecordingRefused, open_backend
 from .replay import Replayer, UnmatchedRequest
 from .scrub import PLACEHOLDER_ACCOUNT, add_scrubber, remove_scrubber
 from .seed import final_state, initial_state
-from .verify import Deviation, Difference, VerifyResult, load_deviations, verify
+from .verify import (
+    Deviation,
+    Difference,
+    InteractionResult,
+    Outcome,
+    UnmappedId,
+    VerifyResult,
+    find_cassettes,
+    load_deviations,
+    verify,
+)
 
 __all__ = [
     "MODES",
@@ -35,13 +45,17 @@ __all__ = [
     "Difference",
     "FakeOnlyError",
     "Interaction",
+    "InteractionResult",
     "LeakError",
+    "Outcome",
     "RecordingRefused",
     "Replayer",
+    "UnmappedId",
     "UnmatchedRequest",
     "VerifyResult",
     "add_scrubber",
     "final_state",
+    "find_cassettes",
     "initial_state",
     "load_deviations",
     "open_backend",

@@ -12,6 +12,24 @@ order, so key order never matters), also inside URLs and page tokens; ISO dates 
 (RFC 2822 ones ``<date:rfc2822>``, so a format change still shows); request ids ``<request-id>``.
 A recorded request that names a SID is sent with the fake's SID of the same reference.
 
+What the report explains, so it can be acted on in one read:
+- one side succeeded and the other failed: ONE line (status and error code of each side), the
+  bodies are not compared field by field;
+- an id in a request path that is not a SID (``TKXXXX…``, a documentation placeholder; anything
+  but prefix + 32 hex digits) cannot be mapped: a warning names it and the interactions using it;
+- a difference on an id an earlier one-sided failure left unusable (a later request on a trunk
+  whose create failed) is marked a *consequence* of that interaction, not a new difference;
+- ``shape=True`` (``--shape``) compares keys, JSON types and nesting only, for cassettes built
+  from documentation examples (a cassette whose ``metadata`` has ``compare: shape`` is always
+  compared so);
+- the summary counts the interactions that agree, differ, are consequences, and were skipped as
+  known deviations (``VerifyResult.agreed``, ``differed``, ``consequences``, ``known``).
+
+``fake-trunking verify`` takes files and folders (every ``*.yaml``, ``*.yml``, ``*.json`` under a
+folder, known-deviations files excepted). Exit status: 0 every interaction agrees (known
+deviations allowed), 1 the fake differs (consequences included), 2 a file or folder could not be
+used.
+
 Known deviations are reviewed differences that pass: a YAML or JSON file ::
 
     deviations:
@@ -19,6 +37,8 @@ Known deviations are reviewed differences that pass: a YAML or JSON file ::
         request: "POST /v1/Trunks"   # optional: METHOD and normalised path, * allowed
         cassette: "*.yaml"           # optional: the cassette's file name or path, * allowed
         reason: "Twilio words this error differently"   # required
+
+A one-sided failure (one side succeeded, the other failed) is the field ``status`` too.
 """
 
 from __future__ import annotations
@@ -77,6 +97,11 @@ class Labels:
         value = _ISO_DATE.sub("<date>", value)
         return _RFC2822.sub("<date:rfc2822>", value)
 
+    def skip(self, other: Labels, prefix: str) -> None:
+        """Skip the ``prefix`` references ``other`` has handed out and this side has not (an
+        object one side created and the other failed to)."""
+        self._count[prefix] = max(self._count.get(prefix, 0), other._count.get(prefix, 0))
+
     def normalise(self, value: Any) -> Any:
         if isinstance(value, dict):
             return {k: self.normalise(value[k]) for k in sorted(value, key=str)}
@@ -92,16 +117,32 @@ class Difference:
     index: int  # 1-based interaction number
     request: str  # "METHOD /normalised/path"
     field: str  # "status", or "body" plus a JSON path: "body.trunks[0].friendly_name"
-    kind: str  # "status", "missing" (from the fake), "extra" (only the fake has it), "value"
+    # "status" (both failed, differently), "outcome" (one side succeeded, the other failed:
+    # ``recorded``/``fake`` are ``Outcome``s and no field of the bodies is compared), "missing"
+    # (from the fake), "extra" (only the fake has it), "value", "type" (``--shape``: JSON types)
+    kind: str
     recorded: Any = None
     fake: Any = None
 
-    def describe(self) -> str:
+    def describe(self, brief: bool = False) -> str:
+        """One line; ``brief``: an outcome without the error message."""
+        if self.kind == "outcome":
+            fake = self.fake
+            if brief and isinstance(fake, Outcome):
+                fake = Outcome(fake.status, fake.code)
+            return f"recorded {self.recorded}, but the fake answered {fake}"
         if self.kind == "missing":
-            return f"{self.field}: recorded {self.recorded!r}, missing from the fake's answer"
+            return f"{self.field}: recorded {_short(self.recorded)}, missing from the fake's answer"
         if self.kind == "extra":
-            return f"{self.field}: not recorded, the fake answers {self.fake!r}"
-        return f"{self.field}: recorded {self.recorded!r}, fake {self.fake!r}"
+            return f"{self.field}: not recorded, the fake answers {_short(self.fake)}"
+        if self.kind == "type":
+            return f"{self.field}: recorded a {self.recorded}, the fake a {self.fake}"
+        return f"{self.field}: recorded {_short(self.recorded)}, fake {_short(self.fake)}"
+
+
+def _short(value: Any, limit: int = 120) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 @dataclass(frozen=True)
@@ -184,6 +225,66 @@ def load_deviations(path: PathLike) -> List[Deviation]:
     return out
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """One side's answer in brief: its status; for a failure, Twilio's error code and message."""
+
+    status: int
+    code: Optional[int] = None
+    message: Optional[str] = None
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status < 400
+
+    def __str__(self) -> str:
+        if self.succeeded:
+            return f"{self.status} (success)"
+        code = f" error {self.code}" if self.code is not None else ""
+        message = f" ({' '.join(self.message.split())[:160]})" if self.message else ""
+        return f"{self.status}{code}{message}"
+
+
+def _outcome(status: int, body: Any) -> Outcome:
+    if status < 400 or not isinstance(body, dict):
+        return Outcome(status)
+    code = body.get("code")
+    message = body.get("message")
+    return Outcome(
+        status,
+        code if isinstance(code, int) and not isinstance(code, bool) else None,
+        message if isinstance(message, str) else None,
+    )
+
+
+@dataclass(frozen=True)
+class UnmappedId:
+    """An id in a recorded request path that is not a SID (``TKXXXX…``, a documentation
+    placeholder): verify maps SIDs by reference, so it cannot tell which of the fake's objects
+    this one is, and the fake is sent it as it is (and answers 404 for it)."""
+
+    id: str
+    resource: str  # "Trunk", "OriginationUrl", ...
+    prefix: str  # "TK", "OU", ...
+    interactions: Tuple[int, ...]  # 1-based numbers of the interactions whose path holds it
+
+    def describe(self) -> str:
+        shown = ", ".join(f"#{i}" for i in self.interactions[:10])
+        if len(self.interactions) > 10:
+            shown += f" and {len(self.interactions) - 10} more"
+        return (
+            f"path id {self.id} ({shown}) is not a {self.resource} SID ({self.prefix} + 32 hex "
+            "digits): it cannot be mapped to an object of the fake, which answers 404 for it; "
+            "use the SID the cassette's create answered (or any well-formed SID it shows)"
+        )
+
+
+AGREES = "agrees"
+DIFFERS = "differs"
+CONSEQUENCE = "consequence"  # differs only because an earlier interaction failed on one side
+KNOWN = "known"  # every difference is a reviewed known deviation
+
+
 @dataclass
 class InteractionResult:
     index: int
@@ -193,10 +294,30 @@ class InteractionResult:
     recorded_code: Optional[int]
     differences: List[Difference] = field(default_factory=list)
     suppressed: List[Tuple[Difference, Deviation]] = field(default_factory=list)
+    fake_code: Optional[int] = None
+    # the earlier interaction (1-based) whose one-sided failure this interaction's differences
+    # follow from (a later request on a trunk whose create failed), or None
+    consequence_of: Optional[int] = None
+    unmapped_ids: List[str] = field(default_factory=list)  # path ids that are not SIDs
 
     @property
     def ok(self) -> bool:
         return not self.differences
+
+    @property
+    def outcome_differs(self) -> bool:
+        """One side succeeded and the other failed (reported as one line, bodies not compared)."""
+        return any(d.kind == "outcome" for d in self.differences) or any(
+            d.kind == "outcome" for d, _dev in self.suppressed
+        )
+
+    @property
+    def verdict(self) -> str:
+        """``agrees``, ``differs``, ``consequence`` (of ``consequence_of``) or ``known`` (only
+        reviewed known deviations)."""
+        if self.differences:
+            return DIFFERS if self.consequence_of is None else CONSEQUENCE
+        return KNOWN if self.suppressed else AGREES
 
 
 @dataclass
@@ -204,6 +325,8 @@ class VerifyResult:
     path: str
     cassette: Cassette
     interactions: List[InteractionResult]
+    unmapped: List[UnmappedId] = field(default_factory=list)  # path ids that are not SIDs
+    shape: bool = False  # compared keys, types and nesting only (``verify(..., shape=True)``)
 
     @property
     def ok(self) -> bool:
@@ -211,45 +334,107 @@ class VerifyResult:
 
     @property
     def differences(self) -> List[Difference]:
+        """Every difference not accepted as a known deviation, consequences included."""
         return [d for r in self.interactions for d in r.differences]
 
     @property
     def suppressed(self) -> List[Tuple[Difference, Deviation]]:
         return [s for r in self.interactions for s in r.suppressed]
 
+    def count(self, verdict: str) -> int:
+        return sum(1 for r in self.interactions if r.verdict == verdict)
+
+    @property
+    def agreed(self) -> int:
+        """Interactions with no difference at all."""
+        return self.count(AGREES)
+
+    @property
+    def differed(self) -> int:
+        """Interactions with a new difference (not a consequence of an earlier one)."""
+        return self.count(DIFFERS)
+
+    @property
+    def consequences(self) -> int:
+        """Interactions that differ only as a consequence of an earlier one-sided failure."""
+        return self.count(CONSEQUENCE)
+
+    @property
+    def known(self) -> int:
+        """Interactions whose every difference is a reviewed known deviation (skipped)."""
+        return self.count(KNOWN)
+
+    @property
+    def warnings(self) -> List[str]:
+        return [u.describe() for u in self.unmapped]
+
+    def summary(self) -> str:
+        """``N interactions: a agree, d differ, c consequences of an earlier failure, k skipped
+        as known deviations`` (zero counts left out)."""
+        return _summary(
+            len(self.interactions), self.agreed, self.differed, self.consequences, self.known
+        )
+
     def report(self, verbose: bool = True) -> str:
         meta = self.cassette.metadata
+        mode = "; shape only (keys, types, nesting)" if self.shape else ""
         lines = [
             f"{self.path}: {len(self.interactions)} interactions, source "
             f"{meta.get('source', 'unknown')}, recorded {meta.get('recorded_at', 'unknown')}, "
-            f"last verified live {meta.get('last_verified') or 'never'}"
+            f"last verified live {meta.get('last_verified') or 'never'}{mode}"
         ]
+        lines.extend(f"  warning: {w}" for w in self.warnings)
         width = max((len(r.request) for r in self.interactions), default=0)
         for r in self.interactions:
             if not verbose and r.ok:
                 continue
             code = f" {r.recorded_code}" if r.recorded_code is not None else ""
-            verdict = "ok" if r.ok else "DIFFERS"
-            if r.ok and r.suppressed:
-                verdict = f"ok ({len(r.suppressed)} known deviation(s))"
+            head = f"  {r.index:>4}  {r.request:<{width}}  {r.recorded_status}{code:<6} "
+            if r.verdict == AGREES:
+                lines.append(head + "ok")
+            elif r.verdict == KNOWN:
+                known = ", ".join(sorted({d.field for d, _dev in r.suppressed}))
+                lines.append(head + f"ok ({len(r.suppressed)} known deviation(s): {known})")
+            elif r.verdict == CONSEQUENCE:
+                names = sorted({d.field for d in r.differences})
+                what = (
+                    r.differences[0].describe(brief=True)
+                    if r.outcome_differs
+                    else f"{len(names)} field(s): {', '.join(names[:6])}"
+                    + (", ..." if len(names) > 6 else "")
+                )
+                lines.append(head + f"consequence of #{r.consequence_of}, not new: {what}")
+            elif r.outcome_differs:
+                hint = " [its path id is not a SID: see the warning]" if r.unmapped_ids else ""
+                lines.append(head + "DIFFERS: " + r.differences[0].describe() + hint)
+            else:
+                lines.append(head + "DIFFERS")
+                lines.extend(f"          {d.describe()}" for d in r.differences)
+        if not self.ok:
+            new = [r for r in self.interactions if r.verdict == DIFFERS] or [
+                r for r in self.interactions if not r.ok
+            ]
+            names = sorted({d.field for r in new for d in r.differences})
             lines.append(
-                f"  {r.index:>4}  {r.request:<{width}}  {r.recorded_status}{code:<6} {verdict}"
+                f"{self.path}: the fake DIFFERS in {self.differed} of {len(self.interactions)} "
+                f"interactions ({self.summary()}); fields: {', '.join(names)}"
             )
-            lines.extend(f"          {d.describe()}" for d in r.differences)
-        differing = [r for r in self.interactions if not r.ok]
-        if differing:
-            names = sorted({d.field for r in differing for d in r.differences})
-            lines.append(
-                f"{self.path}: the fake DIFFERS in {len(differing)} of {len(self.interactions)} "
-                f"interactions; fields: {', '.join(names)}"
-            )
+        elif self.agreed == len(self.interactions):
+            lines.append(f"{self.path}: the fake agrees ({len(self.interactions)} interactions)")
         else:
-            known = len(self.suppressed)
-            extra = f", {known} known deviation(s)" if known else ""
-            lines.append(
-                f"{self.path}: the fake agrees ({len(self.interactions)} interactions{extra})"
-            )
+            lines.append(f"{self.path}: the fake agrees ({self.summary()})")
         return "\n".join(lines)
+
+
+def _summary(total: int, agreed: int, differed: int, consequences: int, known: int) -> str:
+    parts = [f"{agreed} agree"]
+    if differed:
+        parts.append(f"{differed} differ")
+    if consequences:
+        parts.append(f"{consequences} consequence(s) of an earlier failure")
+    if known:
+        parts.append(f"{known} skipped as known deviations")
+    return f"{total} interactions: " + ", ".join(parts)
 
 
 def compare(rec: Any, fake: Any, path: str, out: List[Tuple[str, str, Any, Any]]) -> None:
@@ -271,6 +456,44 @@ def compare(rec: Any, fake: Any, path: str, out: List[Tuple[str, str, Any, Any]]
             compare(a, b, f"{path}[{i}]", out)
     elif rec != fake or isinstance(rec, bool) != isinstance(fake, bool):
         out.append((path, "value", rec, fake))
+
+
+def json_type(value: Any) -> str:
+    """The JSON type of a parsed value: null, boolean, number, string, object or array."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, dict):
+        return "object"
+    if isinstance(value, list):
+        return "array"
+    return type(value).__name__
+
+
+def compare_shape(rec: Any, fake: Any, path: str, out: List[Tuple[str, str, Any, Any]]) -> None:
+    """Like ``compare``, for keys, JSON types and nesting only: values and list lengths are not
+    compared (a documentation example's values and item counts are illustrations; its shape is
+    the promise). List items are compared pairwise, as far as both lists go."""
+    if isinstance(rec, dict) and isinstance(fake, dict):
+        for key in rec:
+            if key not in fake:
+                out.append((f"{path}.{key}", "missing", json_type(rec[key]), None))
+        for key in fake:
+            if key not in rec:
+                out.append((f"{path}.{key}", "extra", None, json_type(fake[key])))
+        for key in rec:
+            if key in fake:
+                compare_shape(rec[key], fake[key], f"{path}.{key}", out)
+    elif isinstance(rec, list) and isinstance(fake, list):
+        for i, (a, b) in enumerate(zip(rec, fake)):
+            compare_shape(a, b, f"{path}[{i}]", out)
+    elif json_type(rec) != json_type(fake):
+        out.append((path, "type", json_type(rec), json_type(fake)))
 
 
 def _translate(text: str, recorded: Labels, fake: Labels) -> str:
@@ -302,27 +525,54 @@ def _request_for(it: Interaction, account: str, recorded: Labels, fake: Labels) 
     )
 
 
+def _path_ids(path: str) -> List[Tuple[str, Any]]:
+    """The ids a request path names, with their resource: ``/v1/Trunks/{id}[/Segment/{id}]``."""
+    from ..resources import BY_SEGMENT, TRUNK
+
+    parts = path.split("/")
+    if len(parts) < 4 or parts[:3] != ["", "v1", "Trunks"] or not parts[3]:
+        return []
+    found: List[Tuple[str, Any]] = [(parts[3], TRUNK)]
+    sub = BY_SEGMENT.get(parts[4]) if len(parts) >= 6 else None
+    if sub is not None and sub.key is not None and parts[5]:
+        found.append((parts[5], sub))
+    return found
+
+
+def _deviations(known: Union[PathLike, Sequence[Deviation], None]) -> List[Deviation]:
+    if known is None:
+        return []
+    if isinstance(known, (str, Path)):
+        return load_deviations(known)
+    return list(known)  # type: ignore[arg-type]
+
+
 def verify(
     path: PathLike,
     known_deviations: Union[PathLike, Sequence[Deviation], None] = None,
+    *,
+    shape: bool = False,
 ) -> VerifyResult:
     """Replay the cassette at ``path`` against a fresh fake and diff every answer.
 
-    ``known_deviations``: a file (see the module doc) or ``Deviation`` objects. Raises a one-line
-    ``CassetteError`` for a file that cannot be read or used; never runs anything from it.
+    ``known_deviations``: a file (see the module doc) or ``Deviation`` objects. ``shape=True``
+    compares keys, JSON types and nesting only (for cassettes built from documentation
+    examples, whose values are illustrations); a cassette whose metadata says ``compare: shape``
+    is always compared so. Raises a one-line ``CassetteError`` for a file
+    that cannot be read or used; never runs anything from it.
+
+    When one side succeeded and the other failed, that is one difference (field ``status``,
+    kind ``outcome``) and the bodies are not compared: field-by-field lines would only restate
+    it. The ids that request touched are then unusable on one side, so later differences on
+    them are marked ``consequence_of`` it instead of counted as new.
     """
     from ..service import FakeTrunkingService
     from .seed import initial_state, primary_account
 
     where = str(path)
     cassette = read_cassette(path)
-    deviations: List[Deviation]
-    if known_deviations is None:
-        deviations = []
-    elif isinstance(known_deviations, (str, Path)):
-        deviations = load_deviations(known_deviations)
-    else:
-        deviations = list(known_deviations)  # type: ignore[arg-type]
+    shape = shape or cassette.metadata.get("compare") == "shape"
+    deviations = _deviations(known_deviations)
     fake = FakeTrunkingService(seed=0, max_trunks_per_account=100)
     try:
         fake.load_state(initial_state(cassette))
@@ -331,24 +581,64 @@ def verify(
     default_account = primary_account(cassette)
     rec_labels, fake_labels = Labels(), Labels()
     results: List[InteractionResult] = []
+    unmapped: Dict[str, Tuple[str, str, List[int]]] = {}
+    broken: Dict[str, int] = {}  # a recorded id -> the interaction whose failure it follows
     for index, it in enumerate(cassette.interactions, start=1):
+        ids = _path_ids(it.path)
+        bad = [sid for sid, res in ids if not res.valid_sid(sid)]
+        for sid, res in ids:
+            if sid in bad:
+                unmapped.setdefault(sid, (res.name, res.prefix or "", []))[2].append(index)
         request = _request_for(it, it.account or default_account, rec_labels, fake_labels)
         response = fake.handle(request)
-        rec_body = rec_labels.normalise(_body(it.response_body))
-        fake_body = fake_labels.normalise(_body(response.body.decode("utf-8", "replace")))
+        rec_json = _body(it.response_body)
+        fake_json = _body(response.body.decode("utf-8", "replace"))
+        rec_outcome = _outcome(it.status, rec_json)
+        fake_outcome = _outcome(response.status, fake_json)
         found: List[Tuple[str, str, Any, Any]] = []
-        if it.status != response.status:
-            found.append(("status", "status", it.status, response.status))
-        compare(rec_body, fake_body, "body", found)
+        if rec_outcome.succeeded != fake_outcome.succeeded:
+            found.append(("status", "outcome", rec_outcome, fake_outcome))
+            # the object only one side created gets a reference there, and the other side skips
+            # it, so the objects after it keep matching references
+            for labels, other, body in (
+                (rec_labels, fake_labels, rec_json),
+                (fake_labels, rec_labels, fake_json),
+            ):
+                made = body.get("sid") if isinstance(body, dict) else None
+                if isinstance(made, str) and _SID.fullmatch(made):
+                    labels.text(made)
+                    other.skip(labels, made[:2])
+        else:
+            rec_body = rec_labels.normalise(rec_json)
+            fake_body = fake_labels.normalise(fake_json)
+            if it.status != response.status:
+                found.append(("status", "status", it.status, response.status))
+            (compare_shape if shape else compare)(rec_body, fake_body, "body", found)
         shown = f"{it.method} {rec_labels.text(it.path, new=False)}"
-        code = parse_json(it.response_body)
         result = InteractionResult(
             index,
             shown,
             it.status,
             response.status,
-            code.get("code") if isinstance(code, dict) and it.status >= 400 else None,
+            rec_outcome.code,
+            fake_code=fake_outcome.code,
+            unmapped_ids=bad,
         )
+        if found:
+            named = _SID.findall(f"{it.path}?{it.query} {it.request_body or ''}")
+            touched = [sid for _pa, sid in named] + [sid for sid, _res in ids]
+            shows = [sid for _pa, sid in _SID.findall(it.response_body)]  # a listed one, too
+            causes = [broken[sid] for sid in touched + shows if sid in broken]
+            result.consequence_of = min(causes) if causes else None
+            if found[0][1] == "outcome":
+                # what this one-sided failure leaves unusable: the ids it names or answered
+                # that the fake has no object for, and whatever a DELETE named
+                root = result.consequence_of or index
+                shown_sid = rec_json.get("sid") if isinstance(rec_json, dict) else None
+                for sid in touched + ([shown_sid] if isinstance(shown_sid, str) else []):
+                    label = rec_labels.label_of.get(sid)
+                    if it.method == "DELETE" or not (label and label in fake_labels.sid_of):
+                        broken.setdefault(sid, root)
         for name, kind, a, b in found:
             diff = Difference(index, shown, name, kind, a, b)
             accepted = next((d for d in deviations if d.matches(where, diff)), None)
@@ -357,7 +647,8 @@ def verify(
             else:
                 result.suppressed.append((diff, accepted))
         results.append(result)
-    return VerifyResult(where, cassette, results)
+    gaps = [UnmappedId(sid, name, pre, tuple(at)) for sid, (name, pre, at) in unmapped.items()]
+    return VerifyResult(where, cassette, results, gaps, shape)
 
 
 def _body(text: str) -> Any:
@@ -368,6 +659,44 @@ def _body(text: str) -> Any:
     return text if parsed is None else parsed
 
 
+CASSETTE_SUFFIXES = (".yaml", ".yml", ".json")  # what the cassette reader reads (JSON is YAML)
+_DEVIATIONS_NAME = re.compile(r"(?:^|[-_.])(?:known[-_.])?deviations\.(?:ya?ml|json)\Z", re.I)
+
+
+def find_cassettes(paths: Iterable[PathLike]) -> List[Path]:
+    """The cassettes named by ``paths``: a file as it is; a folder is every ``*.yaml``,
+    ``*.yml`` and ``*.json`` file under it (recursively, sorted, symlinked folders not
+    followed, hidden folders skipped), except known-deviations files (``*deviations.yaml``,
+    ``known-deviations.json``, ...). A folder with no cassette is a one-line ``CassetteError``
+    (verifying nothing proves nothing)."""
+    import os
+
+    out: List[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if not path.is_dir():
+            out.append(path)
+            continue
+        found: List[Path] = []
+        for folder, dirs, files in os.walk(path):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            found.extend(
+                Path(folder, name)
+                for name in files
+                if name.lower().endswith(CASSETTE_SUFFIXES) and not _DEVIATIONS_NAME.search(name)
+            )
+        if not found:
+            raise CassetteError(
+                f"{path}: no cassettes under this folder ({', '.join(CASSETTE_SUFFIXES)})"
+            )
+        out.extend(sorted(found))
+    return out
+
+
+EXIT_CODES = "exit status: 0 every interaction agrees (known deviations allowed), 1 the fake \
+differs (consequences included), 2 a file or folder could not be used (nothing to verify)"
+
+
 def verify_all(
     paths: Iterable[PathLike],
     known_deviations: Optional[PathLike] = None,
@@ -375,9 +704,11 @@ def verify_all(
     verbose: bool = True,
     out: Any = None,
     err: Any = None,
+    shape: bool = False,
 ) -> int:
-    """The CLI: verify each cassette, print the reports; 0 all agree, 1 a difference, 2 an error
-    (a file that cannot be used, or a cassette with no interactions)."""
+    """The CLI: verify each cassette (a folder: every cassette under it), print the reports;
+    0 all agree, 1 a difference, 2 an error (a file that cannot be used, a folder with no
+    cassette, or a cassette with no interactions)."""
     import sys
 
     stdout = out or sys.stdout
@@ -387,11 +718,22 @@ def verify_all(
     except CassetteError as exc:
         stderr.write(f"fake-trunking verify: error: {exc}\n")
         return 2
+    skip = Path(known_deviations).resolve() if known_deviations is not None else None
     status = 0
     used: Set[int] = set()
-    for path in paths:
+    done: List[VerifyResult] = []
+    files: List[Path] = []
+    for given in paths:
         try:
-            result = verify(path, deviations)
+            found = find_cassettes([given])
+        except CassetteError as exc:
+            stderr.write(f"fake-trunking verify: error: {exc}\n")
+            status = 2
+            continue
+        files.extend(f for f in found if not (Path(given).is_dir() and f.resolve() == skip))
+    for path in files:
+        try:
+            result = verify(path, deviations, shape=shape)
         except CassetteError as exc:
             stderr.write(f"fake-trunking verify: error: {exc}\n")
             status = 2
@@ -409,9 +751,21 @@ def verify_all(
             status = 2
             continue
         stdout.write(result.report(verbose) + "\n")
+        done.append(result)
         used.update(id(dev) for _diff, dev in result.suppressed)
         if not result.ok and status == 0:
             status = 1
+    if len(done) > 1:
+        total = _summary(
+            sum(len(r.interactions) for r in done),
+            sum(r.agreed for r in done),
+            sum(r.differed for r in done),
+            sum(r.consequences for r in done),
+            sum(r.known for r in done),
+        )
+        failing = sum(1 for r in done if not r.ok)
+        verdict = f"{failing} of {len(done)} cassettes differ" if failing else "all agree"
+        stdout.write(f"total: {len(done)} cassettes, {total}; {verdict}\n")
     for dev in deviations:
         if id(dev) not in used:
             stdout.write(
@@ -423,11 +777,23 @@ def verify_all(
 
 def add_arguments(parser: Any) -> None:
     """The options of ``fake-trunking verify``."""
-    parser.add_argument("cassettes", nargs="+", metavar="CASSETTE", help="cassette files (YAML)")
+    parser.epilog = EXIT_CODES
+    parser.add_argument(
+        "cassettes",
+        nargs="+",
+        metavar="CASSETTE",
+        help="cassette files (YAML/JSON), or folders: every *.yaml, *.yml, *.json under them",
+    )
     parser.add_argument(
         "--known-deviations",
         metavar="FILE",
         help="reviewed differences that pass (YAML/JSON: deviations: [{field, reason, ...}])",
+    )
+    parser.add_argument(
+        "--shape",
+        action="store_true",
+        help="compare keys, JSON types and nesting only, not values "
+        "(for cassettes built from documentation examples)",
     )
     parser.add_argument(
         "-q", "--quiet", action="store_true", help="show only the interactions that differ"
@@ -436,4 +802,6 @@ def add_arguments(parser: Any) -> None:
 
 def run(args: Any) -> int:
     """``fake-trunking verify``: 0 all agree, 1 a difference, 2 a file could not be used."""
-    return verify_all(args.cassettes, args.known_deviations, verbose=not args.quiet)
+    return verify_all(
+        args.cassettes, args.known_deviations, verbose=not args.quiet, shape=args.shape
+    )
