@@ -1,6 +1,6 @@
 """The outside oracle (issue 18, item 7): Twilio's own documented interactions.
 
-``cassettes/documented-examples.yaml`` is built by ``tools/documented_examples.py`` from the
+``cassettes/documented-examples.yaml`` is built by ``cassettes/documented_examples.py`` from the
 examples of Twilio's OpenAPI spec and the requests of twilio-python's generated Trunking tests
 (both MIT), with consistent SIDs. The fake must answer every one of them with the same status
 and the same shape (keys, JSON types, nesting), apart from the reviewed entries of
@@ -23,7 +23,7 @@ from fake_trunking.cassettes import load_deviations, read_cassette, verify
 ROOT = Path(__file__).resolve().parent.parent
 CASSETTE = ROOT / "cassettes" / "documented-examples.yaml"
 DEVIATIONS = ROOT / "cassettes" / "documented-examples.deviations.yaml"
-GENERATOR = ROOT / "tools" / "documented_examples.py"
+GENERATOR = ROOT / "cassettes" / "documented_examples.py"
 SPEC = ROOT.parent / "shared" / "spec" / "twilio_trunking_v1.json"
 _ID = re.compile(r"/(?:TK|OU|CL|AL|PN)[0-9a-fA-F]{32}")
 
