@@ -26,10 +26,11 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Dict, List, Tuple
 
-from fake_trunking import FakeTrunkingService, _adapter
+from fake_trunking import FakeTrunkingService
 from fake_trunking.cassettes import Replayer, read_cassette
 from fake_trunking.cassettes.scrub import PLACEHOLDER_ACCOUNT
-from fake_trunking.handler import Request
+from fake_trunking.core.messages import Request
+from fake_trunking.intercept import responses_mock as _adapter
 
 if TYPE_CHECKING:
     from bench.run import Row

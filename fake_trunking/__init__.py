@@ -3,18 +3,18 @@
 from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
-from .calllog import CallLog
-from .errors import TwilioError
+from .core.calllog import CallLog
+from .core.errors import TwilioError
+from .core.messages import Request, Response
 from .faults import Fault
-from .handler import Request, Response
 from .mock import mock_trunking
 from .service import FakeTrunkingService
 
 if TYPE_CHECKING:  # imported on first use (``client_for`` imports twilio): see ``__getattr__``
-    from .client import client_for
-    from .server import FakeTrunkingServer
+    from .clients.server_client import client_for
+    from .server.http import FakeTrunkingServer
 
-_LAZY = {"client_for": ".client", "FakeTrunkingServer": ".server"}
+_LAZY = {"client_for": ".clients.server_client", "FakeTrunkingServer": ".server.http"}
 
 
 def __getattr__(name: str) -> Any:

@@ -23,7 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--account-sid", help="with --server: the account (default: a fresh one)")
     demo.add_argument("--auth-token", help="with --server: the account's token")
-    from .server import add_arguments
+    from .server.cli import add_arguments
 
     add_arguments(sub.add_parser("serve", help="serve the fake over HTTP (loopback by default)"))
     from .cassettes.verify import add_arguments as add_verify_arguments
@@ -54,7 +54,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             run_demo(seed=args.seed)
         return 0
     if args.command == "serve":
-        from .server import serve
+        from .server.cli import serve
 
         return serve(args)
     if args.command == "verify":

@@ -92,9 +92,9 @@ def _run_against_server(
     from requests.exceptions import RequestException
     from twilio.base.exceptions import TwilioException
 
-    from .admin import AdminClient
-    from .client import client_for, normalize_base_url
-    from .errors import TwilioError
+    from .clients.server_client import client_for, normalize_base_url
+    from .core.errors import TwilioError
+    from .server.admin_client import AdminClient
     from .service import DEFAULT_AUTH_TOKEN
 
     def fail(message: str) -> SystemExit:

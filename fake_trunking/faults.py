@@ -27,10 +27,11 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, List, Optional, Pattern, Type, Union
 
-from . import errors
+from .core import errors
 
 if TYPE_CHECKING:
-    from .handler import Handler, Request, Response
+    from .core.messages import Request, Response
+    from .handler import Handler
 
 ExceptionSpec = Union[Type[BaseException], BaseException]
 PathSpec = Union[str, "Pattern[str]"]

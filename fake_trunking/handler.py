@@ -11,26 +11,22 @@ Any exception that is not a ``TwilioError`` is a bug in the fake and becomes a 5
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hmac
 import json
 import logging
 import random
-import re
-from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterable, Mapping, Optional, Tuple
-from urllib.parse import parse_qsl, quote
+from typing import Any, Callable, Dict, Iterable, Optional, Tuple
+from urllib.parse import quote
 
-from . import errors
-from .collection import Record
-from .params import Param, parse_form
-from .resources import BY_SEGMENT, TRUNK, Context, Resource
-from .store import Account, Store
+from .apis.trunking_v1 import BY_SEGMENT, TRUNK, Context, Resource
+from .core import errors
+from .core.auth import Authenticator
+from .core.collection import Record
+from .core.messages import Request, Response
+from .core.params import Param, parse_form
+from .core.store import Account, Store
 
 log = logging.getLogger("fake_trunking")
 
-DEFAULT_BASE_URL = "https://trunking.twilio.com"
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
 
@@ -44,13 +40,6 @@ LIST_PARAMS = (PAGE_SIZE, PAGE, PAGE_TOKEN)
 
 # the order methods are listed in an ``Allow`` header
 METHOD_ORDER = ("GET", "POST", "DELETE")
-
-_ACCOUNT_SID = re.compile(r"AC[0-9a-fA-F]{32}\Z")
-
-ApiKeys = Mapping[str, Tuple[str, str]]
-
-# request headers whose values are never shown nor held in a compared field (``Request``)
-SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
 
 FRAGMENT_CACHE_SIZE = 20_000  # rendered items kept between writes (see Handler._encoded)
 
@@ -72,127 +61,6 @@ _encode = _make_encoder()
 
 class EncodedJSON(str):
     """A payload that is already JSON text (a page assembled from cached items)."""
-
-
-class Redacted:
-    """A secret header value as ``Request`` compares and shows it: equal when the values are,
-    shown as ``<redacted>``. Not a string, not a container: pytest's assertion diff, ``repr``
-    and ``pprint`` have nothing to print but that placeholder."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Redacted):
-            return NotImplemented
-        return hmac.compare_digest(self._value.encode("utf-8"), other._value.encode("utf-8"))
-
-    def __hash__(self) -> int:
-        return hash((Redacted, self._value))
-
-    def __repr__(self) -> str:
-        return "<redacted>"
-
-
-def _redacted(headers: Mapping[str, str]) -> Dict[str, Any]:
-    return {k: Redacted(v) if k.lower() in SECRET_HEADERS else v for k, v in headers.items()}
-
-
-@dataclass(frozen=True)
-class Request:
-    """One HTTP request, as any transport sees it. ``headers`` keys are lower-case.
-
-    ``headers`` holds every header, credentials included (the handler authenticates with
-    ``headers["authorization"]``), but it is neither compared nor shown: requests compare by
-    ``redacted_headers``, the same headers with each secret value (``SECRET_HEADERS``) wrapped in
-    ``Redacted``. So ``assert call.request == Request(...)`` still tells a wrong token from the
-    right one, yet nothing pytest prints for a failed comparison (it shows the compared fields,
-    at any verbosity) or ``repr`` can hold a token: ``fake.calls`` ends up in failure reports.
-    """
-
-    method: str
-    path: str
-    query: str = ""
-    body: bytes = b""
-    headers: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
-    base_url: str = DEFAULT_BASE_URL
-    redacted_headers: Mapping[str, Any] = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "redacted_headers", _redacted(self.headers))
-
-    def __repr__(self) -> str:
-        return (
-            f"Request(method={self.method!r}, path={self.path!r}, query={self.query!r}, "
-            f"body={self.body!r}, headers={self.redacted_headers!r}, base_url={self.base_url!r})"
-        )
-
-    def form(self) -> Dict[str, str]:
-        """The form body (first value of a repeated key wins); 400 when it is not UTF-8."""
-        if not self.body:
-            return {}
-        ctype = self.headers.get("content-type", "")
-        if ctype and not ctype.lower().startswith("application/x-www-form-urlencoded"):
-            return {}
-        try:
-            text = self.body.decode("utf-8")
-        except UnicodeDecodeError:
-            raise errors.bad_request("Invalid request body: not UTF-8") from None
-        return _first_values(text)
-
-    def params(self) -> Dict[str, str]:
-        return _first_values(self.query)
-
-
-def _first_values(text: str) -> Dict[str, str]:
-    out: Dict[str, str] = {}
-    for key, value in parse_qsl(text, keep_blank_values=True):
-        out.setdefault(key, value)
-    return out
-
-
-@dataclass
-class Response:
-    status: int
-    headers: Dict[str, str]
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body) if self.body else None
-
-
-class Authenticator:
-    """Basic auth -> account SID (DECISIONS.md "Accounts and auth")."""
-
-    def __init__(
-        self, credentials: Optional[Mapping[str, str]] = None, api_keys: Optional[ApiKeys] = None
-    ) -> None:
-        self.credentials = dict(credentials) if credentials is not None else None
-        self.api_keys = dict(api_keys or {})
-
-    def account_for(self, authorization: Optional[str]) -> str:
-        if not authorization or authorization[:6].lower() != "basic ":
-            raise errors.unauthenticated()
-        try:
-            decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError, ValueError):
-            raise errors.unauthenticated() from None
-        user, sep, secret = decoded.partition(":")
-        if not sep:
-            raise errors.unauthenticated()
-        if _ACCOUNT_SID.match(user):
-            if self.credentials is None:
-                return user
-            expected = self.credentials.get(user)
-            if expected is not None and hmac.compare_digest(expected, secret):
-                return user
-        elif user in self.api_keys:
-            account, key_secret = self.api_keys[user]
-            if hmac.compare_digest(key_secret, secret):
-                return account
-        raise errors.unauthenticated()
 
 
 class MethodNotAllowed(errors.TwilioError):

@@ -10,16 +10,16 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Pattern, Union
 
-from .handler import DEFAULT_BASE_URL
-from .resources import TRUNK, Context, Resource
-from .resources.association import CREDENTIAL_LIST, IP_ACCESS_CONTROL_LIST, PHONE_NUMBER
-from .resources.base import TRUNKS_PATH
-from .resources.origination_url import ORIGINATION_URL
-from .resources.recording import RECORDING
-from .store import Account, Store
+from .apis.trunking_v1 import TRUNK, Context, Resource
+from .apis.trunking_v1.association import CREDENTIAL_LIST, IP_ACCESS_CONTROL_LIST, PHONE_NUMBER
+from .apis.trunking_v1.base import TRUNKS_PATH
+from .apis.trunking_v1.origination_url import ORIGINATION_URL
+from .apis.trunking_v1.recording import RECORDING
+from .core.hosts import DEFAULT_BASE_URL
+from .core.store import Account, Store
 
 if TYPE_CHECKING:
-    from .service import Call
+    from .core.messages import Call
 
 MAX_LISTED = 30  # calls shown in an assert_called failure
 

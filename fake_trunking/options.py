@@ -19,12 +19,11 @@ from __future__ import annotations
 import difflib
 import functools
 import inspect
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterable, List, Optional, TypeVar, cast
 
-ACCOUNT_SID = re.compile(r"AC[0-9a-fA-F]{32}\Z")
+from .core.ids import ACCOUNT_SID
 
 
 class KeywordError(TypeError, ValueError):
@@ -123,7 +122,7 @@ def _api_keys(value: Any) -> Optional[str]:
 
 
 def _hosts(value: Any) -> Optional[str]:
-    from .intercept import HostRules  # the one owner of what a host entry may be
+    from .intercept.routing import HostRules  # the one owner of what a host entry may be
 
     try:
         HostRules(value)

@@ -377,7 +377,7 @@ def trunking_async_client(fake_trunking: Any) -> Iterator[Any]:
     # A sync fixture on purpose: it serves pytest-asyncio and anyio tests alike. The http client
     # opens its aiohttp session in the test's loop on first use and is closed at teardown.
     try:
-        from .async_client import LazyAsyncTwilioHttpClient
+        from .clients.lazy_async import LazyAsyncTwilioHttpClient
     except ImportError as exc:
         pytest.fail(
             f"trunking_async_client needs aiohttp (pip install 'fake-trunking[async]'): {exc}",
@@ -444,8 +444,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     config = session.config
     if not (config.getoption("trunking_block_network") or config.getini("trunking_block_network")):
         return
-    from . import network
-    from .intercept import is_trunking_url
+    from .core.hosts import is_trunking_url
+    from .intercept import network
 
     mode = config.stash.get(_mode_key, "fake")
     if mode in _RECORDING_MODES:
@@ -455,7 +455,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    from . import network
+    from .intercept import network
 
     network.unblock()
 

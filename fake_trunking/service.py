@@ -17,86 +17,32 @@ import os
 import random
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Tuple, Union
 from urllib.parse import urlsplit
 
-from . import _adapter, _async_adapter, intercept, state
-from .calllog import CallLog
+from . import state
+from .apis.trunking_v1.association import seed_list, seed_phone_number
+from .apis.trunking_v1.trunk import seed_trunks
+from .core import hosts
+from .core.auth import ApiKeys, Authenticator
+from .core.calllog import CallLog
+from .core.messages import NO_RESPONSE, Call, Request, Response
+from .core.store import Clock, Store
 from .faults import Fault, FaultInjection, FaultSet, describe_unfired
-from .handler import ApiKeys, Authenticator, Handler, Request, Response
+from .handler import Handler
 from .inspection import Inspection, describe_calls
+from .intercept import aio as _async_adapter
+from .intercept import responses_mock as _adapter
+from .intercept import routing as intercept
 from .options import checked
-from .resources.association import seed_list, seed_phone_number
-from .resources.trunk import seed_trunks
-from .store import Clock, Store
 
 if TYPE_CHECKING:
     from twilio.rest import Client
 
 DEFAULT_AUTH_TOKEN = "fake-trunking-auth-token"
 
-HOST_RE = intercept.HOST_RE  # the Trunking hosts (defined once, in ``intercept``)
-
-
-@dataclass(frozen=True)
-class Call:
-    """One request the fake served, as the handler saw it."""
-
-    request: Request
-    response: Response  # for a call that raised: status 0, empty body
-    duration: float  # seconds spent in the fake
-    fault: Optional[Fault] = None  # the injected fault that answered or delayed it
-    exception: Optional[BaseException] = None  # what an exception fault raised
-    # the original length of a body the log cut (``CallLog.max_body``); None: kept whole
-    request_body_length: Optional[int] = None
-    response_body_length: Optional[int] = None
-
-    @property
-    def truncated(self) -> bool:
-        """Whether the log cut (or, for a refused request, dropped) a body of this call."""
-        return self.request_body_length is not None or self.response_body_length is not None
-
-    @property
-    def method(self) -> str:
-        return self.request.method
-
-    @property
-    def path(self) -> str:
-        return self.request.path
-
-    @property
-    def url(self) -> str:
-        query = f"?{self.request.query}" if self.request.query else ""
-        return f"{self.request.base_url}{self.request.path}{query}"
-
-    @property
-    def params(self) -> Dict[str, str]:
-        """The query parameters of a GET, or the form parameters of a POST (a ValueError when
-        the log cut the form body: its parameters are not all there)."""
-        if self.request.method == "POST" and self.request_body_length is not None:
-            raise ValueError(
-                f"the request body ({self.request_body_length} bytes) was cut in the call log"
-            )
-        return self.request.form() if self.request.method == "POST" else self.request.params()
-
-    @property
-    def status(self) -> int:
-        return self.response.status
-
-    @property
-    def body(self) -> Any:
-        """The parsed JSON body of the response (None for a 204; a ValueError when the log cut
-        it)."""
-        if self.response_body_length is not None:
-            raise ValueError(
-                f"the response body ({self.response_body_length} bytes) was cut in the call log"
-            )
-        return self.response.json()
-
-
-NO_RESPONSE = Response(0, {}, b"")  # the ``response`` of a call that raised
+HOST_RE = hosts.HOST_RE  # the Trunking hosts (defined once, in ``core.hosts``)
 
 
 class FakeTrunkingService(FaultInjection, Inspection):
@@ -312,7 +258,7 @@ class FakeTrunkingService(FaultInjection, Inspection):
         ``async`` extra. Extra keywords go to ``Client``.
         """
         try:
-            from .async_client import LazyAsyncTwilioHttpClient
+            from .clients.lazy_async import LazyAsyncTwilioHttpClient
         except ImportError as exc:
             raise ImportError(
                 "async_client() needs the 'async' extra "

@@ -28,15 +28,16 @@ from __future__ import annotations
 import re
 from typing import Any, Dict, Mapping, Optional, Tuple
 
-from .collection import Record
-from .errors import TwilioError
-from .params import Param
-from .resources import recording
-from .resources.association import ADDRESS_REQUIREMENTS, PHONE_NUMBER_DEFAULTS
-from .resources.origination_url import OriginationUrl
-from .resources.recording import Recording
-from .resources.trunk import Trunk
-from .store import Account, Store
+from .apis.trunking_v1 import recording
+from .apis.trunking_v1.association import ADDRESS_REQUIREMENTS, PHONE_NUMBER_DEFAULTS
+from .apis.trunking_v1.origination_url import OriginationUrl
+from .apis.trunking_v1.recording import Recording
+from .apis.trunking_v1.trunk import Trunk
+from .core.collection import Record
+from .core.errors import TwilioError
+from .core.ids import ISO_DATE, is_sid
+from .core.params import Param
+from .core.store import Account, Store
 
 FORMAT = "fake-trunking-state"
 VERSION = 1
@@ -63,12 +64,10 @@ ASSOCIATIONS = (
     ("phone_numbers", "PN"),
 )
 
-_SID = {p: re.compile(p + r"[0-9a-fA-F]{32}\Z") for p in ("AC", "TK", "OU", "CL", "AL", "PN")}
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}\Z")
 PHONE_NUMBER_FIELDS = frozenset(PHONE_NUMBER_DEFAULTS) | {
     "sid", "account_sid", "date_created", "date_updated", "friendly_name", "phone_number",
 }  # fmt: skip
-_DATE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\Z")
 
 
 def dump(store: Store) -> Dict[str, Any]:
@@ -129,7 +128,7 @@ def _need(cond: bool, where: str, what: str) -> None:
 
 
 def _sid(value: Any, prefix: str, where: str) -> str:
-    _need(isinstance(value, str) and bool(_SID[prefix].match(value)), where, f"not a {prefix} SID")
+    _need(is_sid(value, prefix), where, f"not a {prefix} SID")
     return str(value)
 
 
@@ -138,7 +137,7 @@ def _record(value: Any, fields: frozenset[str], where: str) -> Record:
     keys = set(value)
     _need(keys == fields, where, f"fields {sorted(keys ^ fields)} missing or unknown")
     for name in ("date_created", "date_updated"):
-        _need(isinstance(value[name], str) and bool(_DATE.match(value[name])), where, name)
+        _need(isinstance(value[name], str) and bool(ISO_DATE.match(value[name])), where, name)
     return dict(_copy(value))
 
 
@@ -169,7 +168,7 @@ def _check_phone_number(obj: Mapping[str, Any], where: str) -> None:
     keys = set(obj)
     _need(keys == expected, where, f"fields {sorted(keys ^ expected)} missing or unknown")
     for name in ("date_created", "date_updated"):
-        _need(isinstance(obj[name], str) and bool(_DATE.match(obj[name])), where, name)
+        _need(isinstance(obj[name], str) and bool(ISO_DATE.match(obj[name])), where, name)
     _need(obj["address_requirements"] in ADDRESS_REQUIREMENTS, where, "address_requirements")
     caps = obj["capabilities"]
     _need(

@@ -8,7 +8,7 @@ from typing import Any, Iterator, List
 import pytest
 
 from fake_trunking import FakeTrunkingService
-from fake_trunking.handler import Request, Response
+from fake_trunking.core.messages import Request, Response
 
 from . import spec
 

@@ -17,7 +17,7 @@ import pytest
 from twilio.base.exceptions import TwilioException, TwilioRestException
 
 from fake_trunking import FakeTrunkingService
-from fake_trunking.handler import Response
+from fake_trunking.core.messages import Response
 
 BASE = "https://trunking.twilio.com"
 

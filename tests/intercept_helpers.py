@@ -11,7 +11,7 @@ import aiohttp.client
 import responses
 from requests.adapters import HTTPAdapter
 
-from fake_trunking.network import is_loopback_host
+from fake_trunking.core.hosts import is_loopback_host
 
 TRUNKS = "https://trunking.twilio.com/v1/Trunks"
 

@@ -19,8 +19,10 @@ from aiohttp.test_utils import TestServer
 from aioresponses import aioresponses
 from twilio.base.exceptions import TwilioRestException
 
-from fake_trunking import FakeTrunkingService, _aiohttp_mock, _async_adapter
-from fake_trunking.async_client import LazyAsyncTwilioHttpClient
+from fake_trunking import FakeTrunkingService
+from fake_trunking.clients.lazy_async import LazyAsyncTwilioHttpClient
+from fake_trunking.intercept import aio as _async_adapter
+from fake_trunking.intercept import aiohttp_mock as _aiohttp_mock
 
 from .helpers import Clock, basic
 
@@ -237,7 +239,8 @@ async def test_everything_else_works_without_aiohttp() -> None:
 import sys
 for name in ("aiohttp", "aioresponses", "aiohttp_retry"):
     sys.modules[name] = None  # as if not installed
-from fake_trunking import FakeTrunkingService, _async_adapter
+from fake_trunking import FakeTrunkingService
+from fake_trunking.intercept import aio as _async_adapter
 with FakeTrunkingService(seed=1) as fake:
     trunks = fake.client().trunking.v1.trunks
     sid = trunks.create(friendly_name="sync only").sid

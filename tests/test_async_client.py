@@ -16,7 +16,7 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.rest import Client
 
 from fake_trunking import FakeTrunkingService
-from fake_trunking.async_client import LazyAsyncTwilioHttpClient
+from fake_trunking.clients.lazy_async import LazyAsyncTwilioHttpClient
 
 from .helpers import Clock
 

@@ -14,8 +14,6 @@ import pytest
 
 # imported before pytester's in-process runs snapshot sys.modules, so that those runs do not
 # leave a second generation of aiohttp/yarl behind for the tests after them
-import fake_trunking._aiohttp_mock
-import fake_trunking.async_client  # noqa: F401
 from fake_trunking import FakeTrunkingService, mock_trunking
 
 pytestmark = pytest.mark.filterwarnings("ignore:BasicAuth is deprecated:DeprecationWarning")

@@ -21,7 +21,7 @@ import vcr
 import yaml
 from twilio.rest import Client
 
-from fake_trunking import FakeTrunkingService, _adapter
+from fake_trunking import FakeTrunkingService
 from fake_trunking import cli as fake_cli
 from fake_trunking.cassettes import (
     PLACEHOLDER_ACCOUNT,
@@ -38,12 +38,14 @@ from fake_trunking.cassettes import (
     read_cassette,
     remove_scrubber,
     verify,
+    write_cassette,
 )
 from fake_trunking.cassettes import format as cformat
 from fake_trunking.cassettes import replay as creplay
 from fake_trunking.cassettes.scrub import find_leaks
 from fake_trunking.cassettes.verify import Labels
-from fake_trunking.handler import Request
+from fake_trunking.core.messages import Request
+from fake_trunking.intercept import responses_mock as _adapter
 
 from .helpers import VCRPY_TOO_OLD, list_error, rest_error, vcrpy_matches_twilio_lists
 
@@ -326,14 +328,14 @@ def _big_cassette(label: str, n: int) -> Cassette:
 def test_parallel_writers_never_leave_half_a_cassette(tmp_path: Path) -> None:
     target = tmp_path / "shared.yaml"
     cassettes = {label: _big_cassette(label, 40) for label in "ABCD"}
-    cformat.write_cassette(target, cassettes["A"])
+    write_cassette(target, cassettes["A"])
     stop = threading.Event()
     seen: List[str] = []
     problems: List[str] = []
 
     def writer(label: str) -> None:
         while not stop.is_set():
-            cformat.write_cassette(target, cassettes[label])
+            write_cassette(target, cassettes[label])
 
     def reader() -> None:
         for _ in range(60):
@@ -364,7 +366,7 @@ def test_a_failed_write_keeps_the_previous_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     target = tmp_path / "c.yaml"
-    cformat.write_cassette(target, _big_cassette("A", 2))
+    write_cassette(target, _big_cassette("A", 2))
     before = target.read_bytes()
 
     def disk_full(src: str, dst: str) -> None:
@@ -372,14 +374,14 @@ def test_a_failed_write_keeps_the_previous_file(
 
     monkeypatch.setattr(cformat.os, "replace", disk_full)
     with pytest.raises(CassetteError, match="cannot write: No space left on device"):
-        cformat.write_cassette(target, _big_cassette("B", 2))
+        write_cassette(target, _big_cassette("B", 2))
     assert target.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.yaml"]
     monkeypatch.undo()
     blocked = tmp_path / "file"
     blocked.write_text("")
     with pytest.raises(CassetteError, match="cannot write"):
-        cformat.write_cassette(blocked / "c.yaml", _big_cassette("C", 1))
+        write_cassette(blocked / "c.yaml", _big_cassette("C", 1))
 
 
 # -- replay: vcrpy's and ours ---------------------------------------------------------------------

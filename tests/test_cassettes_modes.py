@@ -32,7 +32,7 @@ from fake_trunking.cassettes import (
     read_cassette,
     verify,
 )
-from fake_trunking.server import FakeTrunkingServer
+from fake_trunking.server.http import FakeTrunkingServer
 from fake_trunking.service import FakeTrunkingService
 
 from .helpers import VCRPY_TOO_OLD, vcrpy_matches_twilio_lists
@@ -48,7 +48,7 @@ for _name in (
     "aioresponses",
     "twilio.rest",
     "vcr",
-    "fake_trunking._aiohttp_mock",
+    "fake_trunking.intercept.aiohttp_mock",
 ):
     with contextlib.suppress(ImportError):
         importlib.import_module(_name)

@@ -24,7 +24,7 @@ import pytest
 
 from fake_trunking import FakeTrunkingServer, FakeTrunkingService
 from fake_trunking.cassettes import CassetteError, open_backend, read_cassette
-from fake_trunking.server import StateFile, StateFileError
+from fake_trunking.server.http import StateFile, StateFileError
 
 from .helpers import read_line, spawn, stop
 

@@ -10,10 +10,10 @@ import pytest
 from twilio.base.exceptions import TwilioException
 
 from fake_trunking import FakeTrunkingService
+from fake_trunking.apis.trunking_v1.association import PhoneNumber
+from fake_trunking.apis.trunking_v1.origination_url import OriginationUrl
+from fake_trunking.apis.trunking_v1.recording import Recording
 from fake_trunking.handler import Handler
-from fake_trunking.resources.association import PhoneNumber
-from fake_trunking.resources.origination_url import OriginationUrl
-from fake_trunking.resources.recording import Recording
 
 from .helpers import assert_error, basic, raw, rest_error
 

@@ -10,9 +10,9 @@ import pytest
 from faker import Faker
 
 from fake_trunking import FakeTrunkingService
-from fake_trunking.faker_provider import TwilioProvider, make_faker
-from fake_trunking.resources.origination_url import OriginationUrl
-from fake_trunking.resources.trunk import check_domain
+from fake_trunking.apis.trunking_v1.origination_url import OriginationUrl
+from fake_trunking.apis.trunking_v1.trunk import check_domain
+from fake_trunking.core.faker_provider import TwilioProvider, make_faker
 
 from .helpers import Clock
 

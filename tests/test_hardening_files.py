@@ -28,7 +28,7 @@ import pytest
 from fake_trunking import FakeTrunkingService
 from fake_trunking.cassettes import CassetteError, read_cassette
 from fake_trunking.cassettes.verify import load_deviations
-from fake_trunking.statefile import StateFile, StateFileError, load_credentials
+from fake_trunking.server.files import StateFile, StateFileError, load_credentials
 
 from .helpers import spawn
 
@@ -116,7 +116,8 @@ def test_the_serve_command_refuses_a_fifo_as_state_or_credentials(fifo: Path) ->
 
 @pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
 def test_dev_zero_is_refused_without_reading_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    from fake_trunking import fileio, statefile
+    from fake_trunking.core import fileio
+    from fake_trunking.server import files as statefile
 
     zero = Path("/dev/zero")
     monkeypatch.setattr(statefile, "MAX_STATE_FILE", 1024 * 1024)  # the old code read that deep
@@ -197,7 +198,7 @@ INTERRUPTED_SAVE = textwrap.dedent(
     """
     import os, sys, time
     from fake_trunking import FakeTrunkingService
-    from fake_trunking.statefile import StateFile
+    from fake_trunking.server.files import StateFile
 
     def hang(fd):
         print("writing", flush=True)
@@ -239,7 +240,7 @@ def test_the_leftover_of_an_interrupted_save_is_removed_at_the_next_start(
 
 
 def test_leftovers_of_a_cassette_are_removed_at_the_next_save(tmp_path: Path) -> None:
-    from fake_trunking.fileio import TEMP_SUFFIX
+    from fake_trunking.core.fileio import TEMP_SUFFIX
 
     cassette = tmp_path / "trunks.yaml"
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],

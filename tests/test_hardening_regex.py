@@ -27,9 +27,10 @@ import pytest
 import requests
 
 from fake_trunking import FakeTrunkingService
+from fake_trunking.apis.trunking_v1 import ALL
 from fake_trunking.cassettes.verify import Deviation, Difference, Labels
-from fake_trunking.handler import LIST_PARAMS, Request
-from fake_trunking.resources import ALL
+from fake_trunking.core.messages import Request
+from fake_trunking.handler import LIST_PARAMS
 
 from .helpers import assert_error, raw
 
@@ -66,7 +67,7 @@ def _probe(size: int = MIB) -> None:
     ways at most 1 MiB: its body limit); prints one JSON line of timings and outcomes."""
     from fake_trunking import FakeTrunkingServer
     from fake_trunking.cassettes.verify import Deviation, Difference, Labels
-    from fake_trunking.handler import Request
+    from fake_trunking.core.messages import Request
 
     results: Dict[str, Any] = {}
     fake = FakeTrunkingService(seed=1)
@@ -326,7 +327,7 @@ def _string_params() -> List[Tuple[str, Any]]:
     "owner,param", _string_params(), ids=[f"{o}.{p.name}" for o, p in _string_params()]
 )
 def test_every_string_parameter_has_a_documented_length_bound(owner: str, param: Any) -> None:
-    from fake_trunking import errors
+    from fake_trunking.core import errors
 
     with pytest.raises(errors.TwilioError) as info:
         param.parse("x" * (MAX_TEXT + 1))

@@ -24,11 +24,11 @@ import pytest
 import requests
 
 from fake_trunking import FakeTrunkingServer
-from fake_trunking.admin import AdminClient
-from fake_trunking.calllog import CallLog
 from fake_trunking.cli import main
+from fake_trunking.core.calllog import CallLog
 from fake_trunking.faults import Fault
-from fake_trunking.server import DEFAULT_LOG_MAX_BYTES
+from fake_trunking.server.admin_client import AdminClient
+from fake_trunking.server.http import DEFAULT_LOG_MAX_BYTES
 
 from .helpers import read_line, spawn, stop
 
@@ -318,7 +318,7 @@ def test_odd_numbers_are_400s_and_errors_are_one_line_on_stderr() -> None:
 def test_an_internal_error_in_the_server_path_is_a_500_and_one_line(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import fake_trunking.server as server_module
+    import fake_trunking.server.http as server_module
 
     def broken(*args: Any) -> Any:
         raise KeyError("a bug in an admin endpoint")

@@ -16,8 +16,8 @@ from typing import Any, Dict, List, Optional
 from urllib.parse import urlencode, urlsplit
 
 from fake_trunking import FakeTrunkingService
-from fake_trunking.collection import Collection
-from fake_trunking.handler import Request
+from fake_trunking.core.collection import Collection
+from fake_trunking.core.messages import Request
 
 TOMBSTONES = 1000  # docs/decisions.md "Pages": deletes a walk survives between two pages
 

@@ -16,7 +16,7 @@ import responses
 import vcr
 
 from fake_trunking import FakeTrunkingService
-from fake_trunking.intercept import HostRules
+from fake_trunking.intercept.routing import HostRules
 
 from .intercept_helpers import no_network, unpatched
 

@@ -15,7 +15,9 @@ import aiohttp
 import pytest
 import requests
 
-from fake_trunking import FakeTrunkingService, intercept, network
+from fake_trunking import FakeTrunkingService
+from fake_trunking.intercept import network
+from fake_trunking.intercept import routing as intercept
 
 PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
 

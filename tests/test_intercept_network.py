@@ -11,8 +11,8 @@ from typing import Any, Iterator, List
 
 import pytest
 
-from fake_trunking import network
-from fake_trunking.network import is_loopback_host
+from fake_trunking.core.hosts import is_loopback_host
+from fake_trunking.intercept import network
 
 pytestmark = pytest.mark.filterwarnings("ignore:BasicAuth is deprecated:DeprecationWarning")
 
@@ -26,7 +26,7 @@ import aiohttp
 import pytest
 import requests
 
-from fake_trunking.network import NetworkBlockedError
+from fake_trunking.intercept.network import NetworkBlockedError
 
 
 class Hello(BaseHTTPRequestHandler):
@@ -80,7 +80,7 @@ def test_fake_mode_still_works(trunking_client, fake_trunking):
 TWILIO_HOSTS = """
 import socket
 import pytest
-from fake_trunking.network import NetworkBlockedError
+from fake_trunking.intercept.network import NetworkBlockedError
 
 
 def test_trunking_hosts_resolve_and_others_do_not():
@@ -92,7 +92,7 @@ def test_trunking_hosts_resolve_and_others_do_not():
 TRUNKING_BLOCKED = """
 import socket
 import pytest
-from fake_trunking.network import NetworkBlockedError
+from fake_trunking.intercept.network import NetworkBlockedError
 
 
 def test_trunking_hosts_are_blocked_too():
@@ -150,7 +150,7 @@ def test_without_the_option_nothing_is_blocked(pytester: pytest.Pytester) -> Non
     pytester.makeini(INI)
     pytester.makepyfile(
         test_inner="""
-from fake_trunking import network
+from fake_trunking.intercept import network
 
 def test_not_blocked():
     assert not network.blocked()
@@ -195,7 +195,7 @@ def test_xdist_workers_are_blocked_too(pytester: pytest.Pytester) -> None:
         test_inner="""
 import os
 import pytest
-from fake_trunking.network import NetworkBlockedError, blocked
+from fake_trunking.intercept.network import NetworkBlockedError, blocked
 
 @pytest.mark.parametrize("n", range(2))
 def test_in_a_worker(n):

@@ -142,7 +142,7 @@ def test_a_users_responses_mock_outliving_the_fake(guard: List[Any]) -> None:
 def test_a_users_aioresponses_outliving_the_fake(guard: List[Any]) -> None:
     from aioresponses import aioresponses
 
-    from fake_trunking._aiohttp_mock import _RESPONSE_CLASS
+    from fake_trunking.intercept.aiohttp_mock import _RESPONSE_CLASS
 
     async def get(url: str) -> Any:
         async with aiohttp.ClientSession() as session:

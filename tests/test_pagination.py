@@ -479,7 +479,7 @@ def test_a_phone_number_moved_away_and_back_is_not_served_twice(
 
 
 def test_collection_re_add_keeps_the_first_position_after_compaction() -> None:
-    from fake_trunking.collection import Collection
+    from fake_trunking.core.collection import Collection
 
     items = Collection()
     sids = [f"PN{i:032x}" for i in range(200)]

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fake_trunking import FakeTrunkingService
-from fake_trunking.handler import Request
+from fake_trunking.core.messages import Request
 
 from . import spec
 

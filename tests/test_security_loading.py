@@ -22,7 +22,7 @@ from fake_trunking.cassettes import CassetteError, load_deviations, open_backend
 from fake_trunking.cassettes import format as cassette_format
 from fake_trunking.cassettes import verify as verify_cassette
 from fake_trunking.cli import main
-from fake_trunking.server import StateFile, StateFileError, load_credentials
+from fake_trunking.server.http import StateFile, StateFileError, load_credentials
 
 MARKER = "pwned"
 GOOD_INTERACTION = (
@@ -239,7 +239,7 @@ def test_hostile_state_files_are_refused_in_one_line_and_left_untouched(
 def test_state_and_credentials_files_too_big_are_refused_unread(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from fake_trunking import statefile  # where StateFile and load_credentials read the limits
+    from fake_trunking.server import files as statefile
 
     monkeypatch.setattr(statefile, "MAX_STATE_FILE", 1024 * 1024)
     monkeypatch.setattr(statefile, "MAX_CREDENTIALS_FILE", 1024 * 1024)

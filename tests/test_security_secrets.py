@@ -28,7 +28,7 @@ from twilio.rest import Client
 
 from fake_trunking import FakeTrunkingServer, FakeTrunkingService, client_for
 from fake_trunking.cassettes import CassetteError, LeakError, open_backend, read_cassette
-from fake_trunking.client import ServerHttpClient
+from fake_trunking.clients.server_client import ServerHttpClient
 
 from .canary import CANARIES, CANARY, CANARY_KEY_SECRET, CANARY_WRONG, assert_no_leak, leaks
 from .helpers import read_line, spawn_serve, stop
@@ -255,7 +255,7 @@ def test_the_serve_command_with_log_requests_prints_no_secret(tmp_path: Path) ->
 def test_error_messages_hold_no_secret(tmp_path: Path) -> None:
     """Exceptions the fake raises, for bad credentials files and cassettes holding a secret."""
     messages: List[str] = []
-    from fake_trunking.server import load_credentials
+    from fake_trunking.server.http import load_credentials
 
     for content in (
         json.dumps({ACCOUNT: CANARY, "ACnot-a-sid": CANARY_WRONG}),
@@ -290,7 +290,7 @@ def test_error_messages_hold_no_secret(tmp_path: Path) -> None:
 def test_the_fake_trunking_logger_logs_no_secret(caplog: pytest.LogCaptureFixture) -> None:
     """Everything the ``fake_trunking`` loggers emit at any level, an internal error included
     (logged with its traceback), for requests carrying every canary."""
-    from fake_trunking.resources import trunk as trunk_module
+    from fake_trunking.apis.trunking_v1 import trunk as trunk_module
 
     caplog.set_level(logging.DEBUG)
     with FakeTrunkingServer(seed=8, credentials=CREDENTIALS, api_keys=API_KEYS) as server:

@@ -18,9 +18,9 @@ from twilio.base.exceptions import TwilioRestException
 
 import fake_trunking
 from fake_trunking import FakeTrunkingServer, FakeTrunkingService, client_for
-from fake_trunking.admin import AdminClient
-from fake_trunking.errors import TwilioError
-from fake_trunking.server import MAX_BODY, StateFile, StateFileError
+from fake_trunking.core.errors import TwilioError
+from fake_trunking.server.admin_client import AdminClient
+from fake_trunking.server.http import MAX_BODY, StateFile, StateFileError
 
 TOKEN = "server-token"
 

@@ -13,8 +13,8 @@ from typing import Any, Dict, List, Optional, Set, Tuple
 import pytest
 
 from fake_trunking import handler
-from fake_trunking.params import Param
-from fake_trunking.resources import ALL, Resource
+from fake_trunking.apis.trunking_v1 import ALL, Resource
+from fake_trunking.core.params import Param
 
 from . import spec as spec_module
 
@@ -233,9 +233,9 @@ def test_all_24_operations_on_11_paths(spec: Dict[str, Any]) -> None:
 
 
 def test_response_enums_match_the_spec(spec: Dict[str, Any]) -> None:
-    from fake_trunking.resources.association import ADDRESS_REQUIREMENTS
-    from fake_trunking.resources.recording import MODES, TRIMS
-    from fake_trunking.resources.trunk import TRANSFER_CALLER_IDS, TRANSFER_MODES
+    from fake_trunking.apis.trunking_v1.association import ADDRESS_REQUIREMENTS
+    from fake_trunking.apis.trunking_v1.recording import MODES, TRIMS
+    from fake_trunking.apis.trunking_v1.trunk import TRANSFER_CALLER_IDS, TRANSFER_MODES
 
     components = spec["components"]["schemas"]
     assert (

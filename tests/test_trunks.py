@@ -461,7 +461,7 @@ def test_method_not_allowed_is_405(client: Any, method: str, path: str) -> None:
 def test_a_bug_inside_the_fake_is_a_500_twilio_body(
     fake: FakeTrunkingService, trunks: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from fake_trunking.resources.trunk import Trunk
+    from fake_trunking.apis.trunking_v1.trunk import Trunk
 
     def broken(*_args: Any, **_kwargs: Any) -> Any:
         raise RuntimeError("boom")

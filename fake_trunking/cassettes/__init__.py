@@ -18,10 +18,10 @@ from .format import (
     Interaction,
     LeakError,
     read_cassette,
-    write_cassette,
 )
 from .record import MODES, FakeOnlyError, RecordingRefused, open_backend
 from .replay import Replayer, UnmatchedRequest
+from .save import write_cassette
 from .scrub import PLACEHOLDER_ACCOUNT, add_scrubber, remove_scrubber
 from .seed import final_state, initial_state
 from .verify import (

@@ -28,12 +28,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from http import HTTPStatus
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
+from typing import Any, Dict, List, Optional, Tuple, Union
 from urllib.parse import urlsplit
 
-from ..errors import TwilioError
-from ..fileio import FileRefused, atomic_write, read_bounded
-from ..handler import Request
+from ..core.errors import TwilioError
+from ..core.fileio import FileRefused, atomic_write, read_bounded
+from ..core.messages import Request
 
 FORMAT_VERSION = 1  # vcrpy's CASSETTE_FORMAT_VERSION
 MAX_BYTES = 128 * 1024 * 1024  # a cassette bigger than this is refused unread
@@ -478,34 +478,6 @@ def write_text_atomically(path: PathLike, text: str) -> Path:
         return atomic_write(path, text.encode("utf-8"), make_parents=True)
     except OSError as exc:
         raise CassetteError(f"{path}: cannot write: {exc.strerror or exc}") from None
-
-
-def write_cassette(
-    path: PathLike,
-    cassette: Cassette,
-    *,
-    secrets: Iterable[str] = (),
-    scrub: bool = True,
-    before_save: Optional[Callable[[Interaction], Optional[Interaction]]] = None,
-) -> Path:
-    """Scrub ``cassette`` (unless ``scrub=False``), check it for ``secrets``, write it atomically.
-
-    The secrets checked are ``secrets`` plus every credential found in the interactions'
-    ``Authorization`` headers before scrubbing. A leak raises ``LeakError`` and writes nothing.
-    """
-    from .scrub import find_leaks, harvest_secrets, scrub_cassette
-
-    found = [*secrets, *harvest_secrets(cassette)]
-    if scrub:
-        cassette = scrub_cassette(cassette, before_save=before_save)
-    text = dumps(cassette)
-    leaks = find_leaks(text, found)
-    if leaks:
-        raise LeakError(
-            f"{path}: refused to write: the cassette still contains a secret ({leaks[0]}); "
-            "nothing was written. Scrub it in a before_save hook."
-        )
-    return write_text_atomically(path, text)
 
 
 def _one_line(text: str) -> str:

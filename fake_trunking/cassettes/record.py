@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, FrozenSet, Iterator, List, Mapping, Optional, Tuple
 from urllib.parse import urlencode, urlsplit
 
+from ..core.hosts import is_loopback_host
 from ..inspection import Inspection
 from .format import (
     Cassette,
@@ -51,20 +52,19 @@ from .format import (
     metadata,
     read_cassette,
     reason_phrase,
-    write_cassette,
 )
 from .replay import Replayer, response_of
+from .save import write_cassette
 from .scrub import ACCOUNT_SID, PLACEHOLDER_ACCOUNT, Hook
 
 if TYPE_CHECKING:
     from twilio.rest import Client
 
-    from ..service import Call
+    from ..core.messages import Call
 
 
 MODES = ("fake", "replay", "record", "live", "once")
 REAL_BASE_URL = "https://trunking.twilio.com"
-_LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
 
 
 class RecordingRefused(CassetteError):
@@ -113,7 +113,7 @@ class Backend:
 
     def async_client(self, account_sid: Optional[str] = None, **kwargs: Any) -> Client:
         """A ``Client`` on twilio's async HTTP client (``LazyAsyncTwilioHttpClient``)."""
-        from ..async_client import LazyAsyncTwilioHttpClient
+        from ..clients.lazy_async import LazyAsyncTwilioHttpClient
 
         kwargs.setdefault("http_client", LazyAsyncTwilioHttpClient())
         return self.client(account_sid, **kwargs)
@@ -201,7 +201,7 @@ class LiveBackend(Backend):
 
     @property
     def calls(self) -> List[Call]:
-        from ..service import Call
+        from ..core.messages import Call
 
         recorded = self.recorded()
         done = self._recording.calls
@@ -256,13 +256,13 @@ def real_base_url(env: Optional[Mapping[str, str]] = None) -> Optional[str]:
     raw = env.get("FAKE_TRUNKING_BASE_URL", "").strip().rstrip("/")
     if not raw:
         return None
-    from ..service import HOST_RE
+    from ..core.hosts import HOST_RE
 
     parts = urlsplit(raw)
     host = parts.hostname or ""
     if parts.scheme not in ("http", "https") or parts.path or not host:
         raise RecordingRefused("FAKE_TRUNKING_BASE_URL must be scheme://host[:port], no path")
-    if not (host in _LOOPBACK or HOST_RE.match(raw + "/")):
+    if not (is_loopback_host(host) or HOST_RE.match(raw + "/")):
         raise RecordingRefused(
             "FAKE_TRUNKING_BASE_URL must be a trunking*.twilio.com host or a loopback address"
         )
@@ -274,8 +274,8 @@ def _pass_through(base_url: Optional[str]) -> Iterator[None]:
     """Only Trunking requests (and ``base_url``'s) leave the process; any other is refused."""
     import responses
 
-    from .. import _async_adapter
-    from ..service import HOST_RE
+    from ..core.hosts import HOST_RE
+    from ..intercept import aio as _async_adapter
 
     mock = responses.RequestsMock(assert_all_requests_are_fired=False)
     mock.add_passthru(HOST_RE)
@@ -370,7 +370,8 @@ def open_backend(
             yield fake  # its ``mode`` is "fake"
         return
     if mode == "replay":
-        from .. import _adapter, _async_adapter
+        from ..intercept import aio as _async_adapter
+        from ..intercept import responses_mock as _adapter
 
         if not path.is_file():
             raise CassetteError(

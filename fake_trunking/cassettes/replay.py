@@ -22,8 +22,7 @@ import time
 from collections import deque
 from typing import Deque, Dict, List, Optional, Tuple
 
-from ..handler import Request, Response
-from ..service import Call
+from ..core.messages import Call, Request, Response
 from .format import Cassette, CassetteError, Interaction, form_of
 
 Pairs = Tuple[Tuple[str, str], ...]

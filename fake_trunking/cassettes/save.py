@@ -1,4 +1,5 @@
-"""``fake.save_cassette(path)``: the fake's own traffic so far as a ``source: fake`` cassette.
+"""Writing cassettes: ``write_cassette`` (scrub, leak check, atomic write; every writer's way to
+disk) and ``fake.save_cassette(path)``: the fake's own traffic so far, a ``source: fake`` cassette.
 
 Built from ``fake.calls`` (every request and response the fake served, headers and form body
 included; a call an injected exception cut off has no response and is left out) and written like
@@ -9,22 +10,50 @@ secrets and whatever the requests' ``Authorization`` headers carried, and atomic
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, List, Optional
+from typing import TYPE_CHECKING, Callable, Iterable, List, Optional
 
-from ..errors import TwilioError
+from ..core.errors import TwilioError
 from .format import (
     Cassette,
     Interaction,
+    LeakError,
     PathLike,
     body_text,
+    dumps,
     metadata,
     reason_phrase,
-    write_cassette,
+    write_text_atomically,
 )
-from .scrub import Hook
+from .scrub import Hook, find_leaks, harvest_secrets, scrub_cassette
 
 if TYPE_CHECKING:
     from ..service import FakeTrunkingService
+
+
+def write_cassette(
+    path: PathLike,
+    cassette: Cassette,
+    *,
+    secrets: Iterable[str] = (),
+    scrub: bool = True,
+    before_save: Optional[Callable[[Interaction], Optional[Interaction]]] = None,
+) -> Path:
+    """Scrub ``cassette`` (unless ``scrub=False``), check it for ``secrets``, write it atomically.
+
+    The secrets checked are ``secrets`` plus every credential found in the interactions'
+    ``Authorization`` headers before scrubbing. A leak raises ``LeakError`` and writes nothing.
+    """
+    found = [*secrets, *harvest_secrets(cassette)]
+    if scrub:
+        cassette = scrub_cassette(cassette, before_save=before_save)
+    text = dumps(cassette)
+    leaks = find_leaks(text, found)
+    if leaks:
+        raise LeakError(
+            f"{path}: refused to write: the cassette still contains a secret ({leaks[0]}); "
+            "nothing was written. Scrub it in a before_save hook."
+        )
+    return write_text_atomically(path, text)
 
 
 def save_calls(

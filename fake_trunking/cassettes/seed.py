@@ -22,15 +22,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Dict, Optional, Set, Tuple
 
-from ..collection import Record
-from ..errors import TwilioError
+from ..apis.trunking_v1 import Resource
+from ..apis.trunking_v1.association import PHONE_NUMBER_DEFAULTS, PhoneNumber
+from ..apis.trunking_v1.origination_url import OriginationUrl
+from ..apis.trunking_v1.recording import Recording
+from ..apis.trunking_v1.trunk import DEFAULT_RECORDING, DEFAULTS, Trunk
+from ..core.collection import Record
+from ..core.errors import TwilioError
+from ..core.ids import ISO_DATE
 from ..handler import Handler
-from ..resources import Resource
-from ..resources.association import PHONE_NUMBER_DEFAULTS, PhoneNumber
-from ..resources.origination_url import OriginationUrl
-from ..resources.recording import Recording
-from ..resources.trunk import DEFAULT_RECORDING, DEFAULTS, Trunk
-from ..state import _DATE, FORMAT, ORIGINATION_URL_FIELDS, TRUNK_FIELDS, VERSION
+from ..state import FORMAT, ORIGINATION_URL_FIELDS, TRUNK_FIELDS, VERSION
 from .format import Cassette, CassetteError, Interaction, PathLike, read_cassette
 from .scrub import ACCOUNT_SID, PLACEHOLDER_ACCOUNT
 
@@ -51,7 +52,7 @@ class _Account:
 
 
 def _date(value: Any, fallback: str) -> str:
-    return value if isinstance(value, str) and _DATE.match(value) else fallback
+    return value if isinstance(value, str) and ISO_DATE.match(value) else fallback
 
 
 class _Builder:

@@ -509,7 +509,7 @@ def _translate(text: str, recorded: Labels, fake: Labels) -> str:
 
 
 def _request_for(it: Interaction, account: str, recorded: Labels, fake: Labels) -> Any:
-    from ..handler import Request
+    from ..core.messages import Request
 
     original = it.request()
     headers = dict(original.headers)
@@ -527,7 +527,7 @@ def _request_for(it: Interaction, account: str, recorded: Labels, fake: Labels) 
 
 def _path_ids(path: str) -> List[Tuple[str, Any]]:
     """The ids a request path names, with their resource: ``/v1/Trunks/{id}[/Segment/{id}]``."""
-    from ..resources import BY_SEGMENT, TRUNK
+    from ..apis.trunking_v1 import BY_SEGMENT, TRUNK
 
     parts = path.split("/")
     if len(parts) < 4 or parts[:3] != ["", "v1", "Trunks"] or not parts[3]:

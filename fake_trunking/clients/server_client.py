@@ -21,7 +21,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response as TwilioResponse
 from twilio.rest import Client
 
-from .intercept import HOST_RE
+from ..core.hosts import HOST_RE
 
 
 def normalize_base_url(base_url: str) -> str:

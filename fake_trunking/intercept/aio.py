@@ -22,8 +22,8 @@ import importlib.util
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator, Optional
 
-from . import intercept
-from .intercept import Handles, HostRules
+from . import routing as intercept
+from .routing import Handles, HostRules
 
 FULL = "aioresponses"  # aiohttp and aioresponses: the fake answers async requests
 GUARD = "guard"  # aiohttp alone: Trunking hosts refused with a clear error
@@ -61,7 +61,7 @@ def start(target: Handles, passthrough: Optional[HostRules] = None) -> Optional[
     if kind == FULL:
         # through sys.modules, not the package attribute: a fresh import when a test runner
         # dropped the module (and aiohttp) since, so the patch is on the aiohttp in use
-        machinery = importlib.import_module(f"{__package__}._aiohttp_mock")
+        machinery = importlib.import_module(f"{__package__}.aiohttp_mock")
         return machinery.start(target, passthrough)
     if kind == GUARD:
         return _start_guard(target)
@@ -82,7 +82,7 @@ def pass_through(allowed: Callable[[str], bool]) -> Iterator[None]:
     if support() != FULL:
         yield
         return
-    machinery = importlib.import_module(f"{__package__}._aiohttp_mock")
+    machinery = importlib.import_module(f"{__package__}.aiohttp_mock")
     mock = machinery.PassThrough(allowed)
     mock.start()
     try:
@@ -106,7 +106,7 @@ class _Guard:
         import aiohttp
         import aiohttp.client
 
-        from .intercept import HOST_RE
+        from ..core.hosts import HOST_RE
 
         original = aiohttp.client.ClientSession._request
 

@@ -1,7 +1,6 @@
 """``fake-trunking serve``: its options (``add_arguments``) and the command (``serve``).
 
-Both are importable from ``fake_trunking.server`` too. This module imports the server lazily (it
-is imported by ``fake_trunking.server`` itself).
+The server itself (``server.http``) never imports this module.
 """
 
 from __future__ import annotations
@@ -13,17 +12,17 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, TextIO
 
-from .statefile import StateFileError, load_credentials
+from .files import StateFileError, load_credentials
 
 if TYPE_CHECKING:
     import argparse
 
-    from .server import FakeTrunkingServer
+    from .http import FakeTrunkingServer
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``fake-trunking serve``."""
-    from .server import (
+    from .http import (
         DEFAULT_LOG_LIMIT,
         DEFAULT_LOG_MAX_BODY,
         DEFAULT_LOG_MAX_BYTES,
@@ -114,7 +113,7 @@ def serve(
     message, one line each, goes to ``err``. On a signal it stops accepting, lets requests in
     flight finish, saves the state file and returns 0 (1 when the state cannot be saved).
     """
-    from .server import (
+    from .http import (
         DEFAULT_LOG_LIMIT,
         DEFAULT_LOG_MAX_BODY,
         DEFAULT_LOG_MAX_BYTES,

@@ -26,8 +26,8 @@ import threading
 from typing import Callable, FrozenSet, Iterable, List, Optional, Protocol, Tuple
 from urllib.parse import urlsplit
 
-from .handler import Request, Response
-from .network import is_loopback_host
+from ..core.hosts import is_loopback_host, is_trunking_url
+from ..core.messages import Request, Response
 
 __all__ = [
     "LOCK",
@@ -42,12 +42,6 @@ __all__ = [
 
 LOCK = threading.RLock()  # every stack's pushes and removals, installs and uninstalls
 PASSTHROUGH_KEYWORD = "passthrough_hosts"
-
-# the hosts of the Trunking API: trunking.twilio.com and trunking[.<edge>][.<region>].twilio.com
-HOST_RE = re.compile(
-    r"https?://trunking(?:\.[A-Za-z0-9-]+){0,2}\.twilio\.com(?::[0-9]+)?(?:[/?#]|\Z)",
-    re.IGNORECASE,
-)
 
 TRUNKING, LOOPBACK, PASS, REFUSE = "trunking", "loopback", "pass", "refuse"
 
@@ -182,10 +176,6 @@ class Stack:
 
     def __len__(self) -> int:
         return len(self._entries)
-
-
-def is_trunking_url(url: str) -> bool:
-    return HOST_RE.match(url) is not None
 
 
 def is_loopback_url(url: str) -> bool:

@@ -12,13 +12,13 @@ no lost writes, no duplicate SIDs, exactly one winner in a race for a DomainName
 from __future__ import annotations
 
 import random
-import re
 import threading
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, Optional, Tuple
 
 from .collection import Collection, Record
+from .ids import ACCOUNT_SID
 
 if TYPE_CHECKING:
     from faker import Faker
@@ -26,7 +26,6 @@ if TYPE_CHECKING:
 Clock = Callable[[], datetime]
 
 DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
-_ACCOUNT_SID = re.compile(r"AC[0-9a-fA-F]{32}\Z")
 
 
 def utc_now() -> datetime:
@@ -101,7 +100,7 @@ class Store:
     def account(self, sid: str) -> Account:
         acct = self.accounts.get(sid)
         if acct is None:
-            if not isinstance(sid, str) or not _ACCOUNT_SID.match(sid):
+            if not isinstance(sid, str) or not ACCOUNT_SID.match(sid):
                 raise ValueError(f"not an account SID (AC + 32 hex digits): {sid!r}")
             acct = self.accounts[sid] = Account(sid)
         return acct

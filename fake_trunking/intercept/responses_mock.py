@@ -37,9 +37,10 @@ import importlib.util
 from typing import Any, Callable, List, Optional, Tuple
 from urllib.parse import urlsplit
 
-from . import intercept
-from .handler import Request, Response
-from .intercept import Entry, Handles, HostRules, is_trunking_url
+from ..core.hosts import HOST_RE, is_trunking_url
+from ..core.messages import Request, Response
+from . import routing as intercept
+from .routing import Entry, Handles, HostRules
 
 __all__ = ["Handles", "start", "stop"]
 
@@ -94,7 +95,7 @@ def _callback_response() -> Any:
                 return True, ""
             return False, "not a Twilio Trunking URL"
 
-    return TrunkingCallback("GET", intercept.HOST_RE, callback, content_type=None)
+    return TrunkingCallback("GET", HOST_RE, callback, content_type=None)
 
 
 def _handle(fake: Handles, prepared: Any) -> Response:
@@ -121,7 +122,7 @@ def _urllib3_error(exc: BaseException) -> Optional[Exception]:
 
 def _next_retry(exc: BaseException, request: Any, retries: Any) -> Any:
     """The ``Retry`` to try ``request`` again after an exception fault, or None to give up."""
-    from .faults import is_injected
+    from ..faults import is_injected
 
     if not is_injected(exc) or getattr(exc, _FINAL, False):
         return None

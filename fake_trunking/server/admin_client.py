@@ -13,7 +13,7 @@ import urllib.error
 import urllib.request
 from typing import Any, Dict, List, Mapping, Optional
 
-from .errors import TwilioError
+from ..core.errors import TwilioError
 
 
 class AdminClient:

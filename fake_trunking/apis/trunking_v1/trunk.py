@@ -14,10 +14,10 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar, Dict, List, Optional, Tuple
 
-from .. import errors
-from ..collection import Collection, Record
-from ..params import MAX_TEXT, Param, parse_form
-from ..store import Account, Store
+from ...core import errors
+from ...core.collection import Collection, Record
+from ...core.params import MAX_TEXT, Param, parse_form
+from ...core.store import Account, Store
 from . import recording
 from .base import Context, Resource, existing_trunk, trunk_url
 

@@ -11,10 +11,10 @@ import re
 from dataclasses import dataclass
 from typing import Any, ClassVar, Dict, FrozenSet, Optional, Tuple
 
-from .. import errors
-from ..collection import Collection, Record
-from ..params import Param
-from ..store import Account, Store
+from ...core import errors
+from ...core.collection import Collection, Record
+from ...core.params import Param
+from ...core.store import Account, Store
 
 TRUNKS_PATH = "/v1/Trunks"
 

@@ -23,21 +23,20 @@ from typing import (
 )
 from urllib.parse import parse_qsl
 
-from . import errors
-from ._version import __version__
-from .calllog import CallLog
-from .errors import TwilioError
-from .handler import _ACCOUNT_SID
-from .resources.association import PHONE_NUMBER_DEFAULTS
-from .state import _DATE
-from .statefile import parse_json
-from .store import DATE_FORMAT
+from .._version import __version__
+from ..apis.trunking_v1.association import PHONE_NUMBER_DEFAULTS
+from ..core import errors
+from ..core.calllog import CallLog
+from ..core.errors import TwilioError
+from ..core.ids import ACCOUNT_SID, ISO_DATE
+from ..core.store import DATE_FORMAT
+from .files import parse_json
 
 if TYPE_CHECKING:
-    from .faults import Fault
-    from .handler import Request
-    from .service import FakeTrunkingService
-    from .statefile import StateFile
+    from ..core.messages import Request
+    from ..faults import Fault
+    from ..service import FakeTrunkingService
+    from .files import StateFile
 
 MAX_SEED_COUNT = 100_000  # trunks per admin seed request
 ADMIN_PREFIX = "/__fake__"
@@ -112,7 +111,7 @@ class _Args:
         sid = self.get("account_sid", (str,))
         if sid is None:
             return server.fake.default_account_sid
-        if not _ACCOUNT_SID.match(sid):
+        if not ACCOUNT_SID.match(sid):
             raise errors.invalid_parameter("account_sid", "must be an account SID (AC + 32 hex)")
         return str(sid)
 
@@ -233,7 +232,7 @@ def _admin_seed_phone_number(server: AdminHost, args: _Args) -> Tuple[int, Any, 
 def _check_phone_field(key: str, value: Any) -> None:
     """JSON types of the phone number fields (the names are checked by ``seed_phone_number``)."""
     if key in ("date_created", "date_updated"):
-        if not (isinstance(value, str) and _DATE.match(value)):
+        if not (isinstance(value, str) and ISO_DATE.match(value)):
             raise errors.invalid_parameter(key, f"must be a date like {DATE_FORMAT}")
         return
     if key not in PHONE_NUMBER_DEFAULTS:
@@ -342,7 +341,7 @@ def _account_of(authorization: Optional[str]) -> Optional[str]:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return None
     user = user.partition(":")[0]
-    return user if _ACCOUNT_SID.match(user) else None
+    return user if ACCOUNT_SID.match(user) else None
 
 
 def _admin_faults(server: AdminHost, args: _Args) -> Tuple[int, Any, bool]:

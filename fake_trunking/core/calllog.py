@@ -28,7 +28,7 @@ import threading
 from typing import TYPE_CHECKING, Any, Iterable, List, Optional, Tuple
 
 if TYPE_CHECKING:
-    from .service import Call
+    from .messages import Call
 
 CALL_OVERHEAD = 2048  # bytes allowed for the objects of one call (Call, Request, Response, dicts)
 

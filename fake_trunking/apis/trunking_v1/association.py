@@ -15,10 +15,10 @@ from __future__ import annotations
 import re
 from typing import Any, Callable, ClassVar, Dict, Optional
 
-from .. import errors
-from ..collection import Record
-from ..params import sid_param
-from ..store import Account, Store
+from ...core import errors
+from ...core.collection import Record
+from ...core.params import sid_param
+from ...core.store import Account, Store
 from .base import Context, Resource, trunk_url
 
 ADDRESS_REQUIREMENTS = ("none", "any", "local", "foreign")

@@ -1,7 +1,7 @@
 """A Faker provider for Twilio-shaped values, used by the fake and usable by your own tests.
 
     from faker import Faker
-    from fake_trunking.faker_provider import TwilioProvider
+    from fake_trunking.core.faker_provider import TwilioProvider
 
     fake = Faker()
     fake.add_provider(TwilioProvider)

@@ -26,23 +26,9 @@ import socket
 import threading
 from typing import Any, Callable, Dict, Optional, Set
 
+from ..core.hosts import is_loopback_host
+
 __all__ = ["NetworkBlockedError", "block", "blocked", "is_loopback_host", "unblock"]
-
-
-def is_loopback_host(host: Optional[str]) -> bool:
-    """True for ``localhost``, ``*.localhost``, ``127.0.0.0/8`` and ``::1`` (any case)."""
-    if not host:
-        return False
-    name = host.strip().lower()
-    if name.startswith("[") and name.endswith("]"):
-        name = name[1:-1]
-    name = name.rstrip(".")
-    if name == "localhost" or name.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(name.split("%", 1)[0]).is_loopback
-    except ValueError:
-        return False
 
 
 class NetworkBlockedError(RuntimeError):

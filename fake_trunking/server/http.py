@@ -44,16 +44,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, TextIO, Tuple
 from urllib.parse import urlsplit
 
-from . import errors
-from ._version import __version__
-from .calllog import CallLog
-from .errors import TwilioError
-from .faults import is_injected
-from .handler import Request
-from .server_admin import ADMIN_PREFIX, ADMIN_ROUTES, JSONStream, handle_admin
-from .server_cli import add_arguments, serve
-from .service import FakeTrunkingService
-from .statefile import (
+from .._version import __version__
+from ..core import errors
+from ..core.calllog import CallLog
+from ..core.errors import TwilioError
+from ..core.messages import Request
+from ..faults import is_injected
+from ..service import FakeTrunkingService
+from .admin import ADMIN_PREFIX, ADMIN_ROUTES, JSONStream, handle_admin
+from .files import (
     MAX_CREDENTIALS_FILE,
     MAX_STATE_FILE,
     PathLike,
@@ -941,7 +940,7 @@ class FakeTrunkingServer:
 
     def client(self, account_sid: Optional[str] = None, **kwargs: Any) -> Client:
         """A ``twilio.rest.Client`` for ``account_sid`` whose Trunking calls go to this server."""
-        from .client import client_for
+        from ..clients.server_client import client_for
 
         sid = account_sid or self.fake.default_account_sid
         return client_for(self.base_url, sid, self.fake.auth_token(sid), **kwargs)
@@ -961,8 +960,6 @@ __all__ = [
     "StateFile",
     "StateFileError",
     "TrunkingHTTPServer",
-    "add_arguments",
     "check_timeout",
     "load_credentials",
-    "serve",
 ]

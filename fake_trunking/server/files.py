@@ -15,11 +15,11 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, Union
 
-from .fileio import atomic_write, read_bounded, remove_leftovers
-from .handler import _ACCOUNT_SID
+from ..core.fileio import atomic_write, read_bounded, remove_leftovers
+from ..core.ids import ACCOUNT_SID
 
 if TYPE_CHECKING:
-    from .service import FakeTrunkingService
+    from ..service import FakeTrunkingService
 
 MAX_STATE_FILE = 1024 * 1024 * 1024  # bytes; a larger --state file is refused unread
 MAX_CREDENTIALS_FILE = 1024 * 1024  # bytes; a larger --credentials file is refused unread
@@ -96,7 +96,7 @@ def load_credentials(path: PathLike) -> Dict[str, str]:
     if not isinstance(data, dict) or not data:
         raise ValueError(f"credentials file {where}: expected a JSON object {{account_sid: token}}")
     for sid, token in data.items():
-        if not _ACCOUNT_SID.match(sid):
+        if not ACCOUNT_SID.match(sid):
             raise ValueError(f"credentials file {where}: {sid!r} is not an account SID (AC…)")
         if not isinstance(token, str) or not token:
             raise ValueError(f"credentials file {where}: the token of {sid} is not a string")

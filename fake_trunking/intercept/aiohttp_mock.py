@@ -41,10 +41,10 @@ from aioresponses.core import RequestMatch
 from multidict import CIMultiDict
 from yarl import URL
 
-from . import intercept
-from .handler import Request, Response
-from .intercept import Entry, Handles, HostRules, is_trunking_url
-from .network import is_loopback_host
+from ..core.hosts import is_loopback_host, is_trunking_url
+from ..core.messages import Request, Response
+from . import routing as intercept
+from .routing import Entry, Handles, HostRules
 
 _INTERCEPTION = "_fake_trunking_interception"
 

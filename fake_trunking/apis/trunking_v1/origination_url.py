@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any, Dict, Optional
 
-from ..collection import Record
-from ..params import MAX_TEXT, Param
+from ...core.collection import Record
+from ...core.params import MAX_TEXT, Param
 from .base import Context, Resource, trunk_url
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any, Dict, Mapping, Optional, Tuple
 
-from ..collection import Record
-from ..params import Param
+from ...core.collection import Record
+from ...core.params import Param
 from .base import Context, Resource, existing_trunk
 
 MODES = (
