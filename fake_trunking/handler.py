@@ -47,6 +47,29 @@ ApiKeys = Mapping[str, Tuple[str, str]]
 # request headers whose values are never shown nor held in a compared field (``Request``)
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
 
+# The CORS headers Twilio's API sends on every response (recorded from api.twilio.com in 2020 and
+# 2023, success and error alike); the Trunking spec declares these five on its success responses.
+# A browser page may call the fake (server mode) with its own Authorization header: ``*`` allows
+# any origin for requests that carry no cookies, which is how Twilio's API is called.
+CORS_HEADERS: Mapping[str, str] = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Headers": (
+        "Accept, Authorization, Content-Type, If-Match, If-Modified-Since, If-None-Match, "
+        "If-Unmodified-Since, Idempotency-Key"
+    ),
+    "Access-Control-Allow-Methods": "GET, POST, DELETE, OPTIONS",
+    "Access-Control-Expose-Headers": "ETag",
+    "Access-Control-Allow-Credentials": "true",
+}
+
+
+def is_preflight(request: Request) -> bool:
+    """A CORS preflight: ``OPTIONS`` with ``Access-Control-Request-Method`` (Fetch standard)."""
+    return request.method.upper() == "OPTIONS" and "access-control-request-method" in (
+        request.headers
+    )
+
+
 FRAGMENT_CACHE_SIZE = 20_000  # rendered items kept between writes (see Handler._encoded)
 
 
@@ -200,6 +223,11 @@ class Handler:
         self._fragments_generation = -1
 
     def handle(self, request: Request) -> Response:
+        if is_preflight(request):
+            # answered before authentication and routing: a browser sends no credentials with
+            # a preflight, and the request it announces gets its own 401 or 404 (with the CORS
+            # headers, so the page can read it)
+            return Response(200, self.headers(), b"")
         try:
             status, payload = self._dispatch(request)
         except errors.TwilioError as exc:
@@ -213,8 +241,15 @@ class Handler:
             response.body = b""
         return response
 
-    def respond(self, status: int, payload: Any) -> Response:
+    def headers(self) -> Dict[str, str]:
+        """The headers of every answer: a fresh ``Twilio-Request-Id`` and ``CORS_HEADERS``."""
         headers = {"Twilio-Request-Id": f"RQ{self._request_ids.getrandbits(128):032x}"}
+        headers.update(CORS_HEADERS)
+        return headers
+
+    def respond(self, status: int, payload: Any) -> Response:
+        """``payload`` as JSON (none for a 204) with the headers of every answer."""
+        headers = self.headers()
         if status == 204:
             return Response(status, headers, b"")
         headers["Content-Type"] = "application/json"

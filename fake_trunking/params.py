@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Tuple
 
-from . import errors
+from . import errors, sipuri
 
 _INT = re.compile(r"[+-]?[0-9]+\Z")
 _HTTP_URL = re.compile(r"https?://[^\s/?#]+[^\s]*\Z", re.IGNORECASE)
@@ -35,6 +35,7 @@ class Param:
     maximum: Optional[int] = None
     pattern: Optional[str] = None
     empty_is_null: bool = False  # ``Name=`` clears the field instead of storing ""
+    fold_case: bool = False  # an enum taken in any case, stored in its (lower-case) spelling
     check: Optional[Check] = dc_field(default=None, compare=False)  # extra rule, raises TwilioError
 
     def parse(self, raw: str) -> Any:
@@ -63,6 +64,8 @@ class Param:
             return None
         if self.format == "http-method":
             raw = raw.upper()
+        elif self.fold_case:
+            raw = raw.lower()
         if self.enum and raw not in self.enum:
             raise errors.invalid_parameter(self.name, "must be one of " + ", ".join(self.enum))
         if self.max_length is not None and len(raw) > self.max_length:
@@ -73,8 +76,10 @@ class Param:
             raise errors.invalid_parameter(self.name, f"must match {self.pattern}")
         if self.format == "uri" and not _HTTP_URL.match(raw):
             raise errors.invalid_parameter(self.name, "must be an absolute http or https URL")
-        if self.format == "sip-url" and not (raw[:4].lower() == "sip:" and len(raw) > 4):
-            raise errors.invalid_parameter(self.name, "must be a sip: URL (sips: is not supported)")
+        if self.format == "sip-url":
+            wrong = sipuri.problem(raw)
+            if wrong is not None:
+                raise errors.invalid_parameter(self.name, f"{sipuri.RULE}: {wrong}")
         if self.check is not None:
             self.check(raw)
         return raw

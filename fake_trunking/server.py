@@ -353,7 +353,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             server.trim_log()
             return
         server.trim_log()
-        if request.method.upper() not in ("GET", "HEAD") and response.status < 400:
+        if request.method.upper() not in ("GET", "HEAD", "OPTIONS") and response.status < 400:
             server.after_write()
         self._send(response.status, response.headers, response.body)
 

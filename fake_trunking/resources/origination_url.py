@@ -1,14 +1,17 @@
 """Origination URLs: ``/v1/Trunks/{TrunkSid}/OriginationUrls[/{Sid}]``.
 
 Rules (DECISIONS.md "Sub-resources"): ``Weight`` and ``Priority`` integers 0..65535, ``Enabled``
-boolean, ``FriendlyName`` at most 64 characters, ``SipUrl`` a ``sip:`` URL (``sips:`` refused). All
-five are required on create and optional on update.
+boolean, ``FriendlyName`` at most 64 characters, ``SipUrl`` a SIP URI (``fake_trunking.sipuri``;
+``sips:`` refused). All five are required on create and optional on update. With
+``max_origination_urls_per_trunk`` N, a trunk holds at most N (21249; Twilio documents the
+error, not the number, so there is no cap by default).
 """
 
 from __future__ import annotations
 
 from typing import Any, Dict, Optional
 
+from .. import errors
 from ..collection import Record
 from ..params import Param
 from .base import Context, Resource, trunk_url
@@ -36,6 +39,9 @@ class OriginationUrl(Resource):
     )  # fmt: skip
 
     def create(self, ctx: Context, parent: Optional[str], values: Dict[str, Any]) -> Record:
+        limit = ctx.store.max_origination_urls_per_trunk
+        if limit is not None and len(self.child_collection(ctx, parent)) >= limit:
+            raise errors.too_many_origination_urls()
         items = self.child_collection(ctx, parent, create=True)
         sid = ctx.store.mint_sid("OU", items.__contains__)
         now = ctx.store.now()
