@@ -200,6 +200,18 @@ def test_server_mode_takes_the_reservation_and_the_cap() -> None:
         assert rest_error(trunks.create, domain_name="srv.pstn.twilio.com").code == 21248
 
 
+def test_a_state_file_keeps_the_reservation_across_restarts(tmp_path: Any) -> None:
+    state = tmp_path / "state.json"
+    with FakeTrunkingServer(seed=7, state_file=state, domain_reservation_days=30) as server:
+        trunks = server.client().trunking.v1.trunks
+        trunks(trunks.create(domain_name="gone.pstn.twilio.com").sid).delete()
+        account = server.fake.default_account_sid
+    assert '"reserved_domains"' in state.read_text()
+    with FakeTrunkingServer(seed=8, state_file=state, credentials=None) as again:
+        trunks = again.client(account).trunking.v1.trunks
+        assert rest_error(trunks.create, domain_name="gone.pstn.twilio.com").code == 21248
+
+
 # -- 2. the headers the spec declares, and the preflight ------------------------------------
 
 
@@ -280,6 +292,14 @@ def test_a_browser_page_can_call_server_mode_but_not_its_admin_endpoints() -> No
         for method in ("OPTIONS", "GET"):
             admin = http.request(method, f"{base}/__fake__/info", headers=PREFLIGHT, timeout=5)
             assert "Access-Control-Allow-Origin" not in admin.headers, method
+
+
+def test_a_preflight_is_not_a_write_for_state_sync(tmp_path: Any) -> None:
+    state = tmp_path / "state.json"  # created by the first save
+    with FakeTrunkingServer(seed=4, state_file=state, state_sync=True) as server:
+        answer = requests.options(f"{server.base_url}/v1/Trunks", headers=PREFLIGHT, timeout=5)
+        assert answer.status_code == 200
+        assert not state.exists()
 
 
 def test_saved_cassettes_carry_the_headers_and_stay_the_same_run_after_run(
