@@ -4,9 +4,11 @@ Every adapter (the ``responses`` callback, the HTTP server, cassette replay/veri
 ``Request`` and calls ``Handler.handle``. Nothing here knows about sockets or ``requests``; nothing
 resource-specific lives here either (see ``resources/``).
 
-Order of checks: authentication (401), route (404), method (405), parent and target existence
-(404), parameters (400), then the resource's own rules. A request that fails changes nothing.
-Any exception that is not a ``TwilioError`` is a bug in the fake and becomes a 500/20500 body.
+Order of checks: a CORS preflight is answered first (200, no credentials needed), then
+authentication (401), route (404), method (405), parent and target existence (404), parameters
+(400), then the resource's own rules. Every answer carries ``CORS_HEADERS``. A request that fails
+changes nothing. Any exception that is not a ``TwilioError`` is a bug in the fake and becomes a
+500/20500 body.
 """
 
 from __future__ import annotations

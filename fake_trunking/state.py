@@ -25,9 +25,9 @@ Cost bounds: a snapshot's shape is checked before any object is built, so a smal
 make a large store: at most ``MAX_ACCOUNTS`` accounts (an empty account costs about 1 KiB in
 memory for the 40 bytes it takes in JSON), no account with more trunks than the store's
 ``max_trunks_per_account``, no trunk with more origination URLs than the store's
-``max_origination_urls_per_trunk``, at most ``MAX_OBJECTS`` objects (reservations included) in
-all. Loading is pure Python, so a
-signal handler that raises (``fake-trunking serve`` on SIGTERM) stops it at once.
+``max_origination_urls_per_trunk``, at most ``MAX_OBJECTS`` objects in all (and at most as many
+domain reservations). Loading is pure Python, so a signal handler that raises
+(``fake-trunking serve`` on SIGTERM) stops it at once.
 """
 
 from __future__ import annotations
