@@ -17,7 +17,7 @@ import requests
 from fake_trunking import FakeTrunkingService
 from fake_trunking.options import KeywordError
 from fake_trunking.server import FakeTrunkingServer
-from fake_trunking.server_cli import add_arguments
+from fake_trunking.server_cli import add_arguments, serve
 from fake_trunking.sipuri import problem
 
 from .helpers import Clock, basic, raw, rest_error
@@ -186,6 +186,32 @@ def test_serve_options_parse_and_refuse_bad_values(capsys: pytest.CaptureFixture
             parser.parse_args(bad)
         assert info.value.code == 2
         assert f"argument {bad[0]}: must be an integer" in capsys.readouterr().err
+
+
+def test_serve_passes_both_options_to_the_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    import fake_trunking.server
+
+    made: Dict[str, Any] = {}
+
+    class Stub:
+        state_file = None
+
+        def __init__(self, **kwargs: Any) -> None:
+            made.update(kwargs)
+
+        def start(self) -> None:
+            raise OSError("stub: not listening")
+
+    monkeypatch.setattr(fake_trunking.server, "FakeTrunkingServer", Stub)
+    parser = argparse.ArgumentParser(prog="fake-trunking serve")
+    add_arguments(parser)
+    args = parser.parse_args(
+        ["--domain-reservation-days", "30", "--max-origination-urls-per-trunk", "4"]
+    )
+    assert serve(args, out=io.StringIO(), err=io.StringIO()) == 1
+    assert (made["domain_reservation_days"], made["max_origination_urls_per_trunk"]) == (30, 4)
 
 
 def test_server_mode_takes_the_reservation_and_the_cap() -> None:
