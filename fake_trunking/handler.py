@@ -4,9 +4,11 @@ Every adapter (the ``responses`` callback, the HTTP server, cassette replay/veri
 ``Request`` and calls ``Handler.handle``. Nothing here knows about sockets or ``requests``; nothing
 resource-specific lives here either (see ``resources/``).
 
-Order of checks: authentication (401), route (404), method (405), parent and target existence
-(404), parameters (400), then the resource's own rules. A request that fails changes nothing.
-Any exception that is not a ``TwilioError`` is a bug in the fake and becomes a 500/20500 body.
+Order of checks: a CORS preflight is answered first (200, no credentials needed), then
+authentication (401), route (404), method (405), parent and target existence (404), parameters
+(400), then the resource's own rules. Every answer carries ``CORS_HEADERS``. A request that fails
+changes nothing. Any exception that is not a ``TwilioError`` is a bug in the fake and becomes a
+500/20500 body.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import random
-from typing import Any, Callable, Dict, Iterable, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, Mapping, Optional, Tuple
 from urllib.parse import quote
 
 from .apis.trunking_v1 import BY_SEGMENT, TRUNK, Context, Resource
@@ -40,6 +42,29 @@ LIST_PARAMS = (PAGE_SIZE, PAGE, PAGE_TOKEN)
 
 # the order methods are listed in an ``Allow`` header
 METHOD_ORDER = ("GET", "POST", "DELETE")
+
+# The CORS headers Twilio's API sends on every response (recorded from api.twilio.com in 2020 and
+# 2023, success and error alike); the Trunking spec declares these five on its success responses.
+# A browser page may call the fake (server mode) with its own Authorization header: ``*`` allows
+# any origin for requests that carry no cookies, which is how Twilio's API is called.
+CORS_HEADERS: Mapping[str, str] = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Headers": (
+        "Accept, Authorization, Content-Type, If-Match, If-Modified-Since, If-None-Match, "
+        "If-Unmodified-Since, Idempotency-Key"
+    ),
+    "Access-Control-Allow-Methods": "GET, POST, DELETE, OPTIONS",
+    "Access-Control-Expose-Headers": "ETag",
+    "Access-Control-Allow-Credentials": "true",
+}
+
+
+def is_preflight(request: Request) -> bool:
+    """A CORS preflight: ``OPTIONS`` with ``Access-Control-Request-Method`` (Fetch standard)."""
+    return request.method.upper() == "OPTIONS" and "access-control-request-method" in (
+        request.headers
+    )
+
 
 FRAGMENT_CACHE_SIZE = 20_000  # rendered items kept between writes (see Handler._encoded)
 
@@ -84,6 +109,11 @@ class Handler:
         self._fragments_generation = -1
 
     def handle(self, request: Request) -> Response:
+        if is_preflight(request):
+            # answered before authentication and routing: a browser sends no credentials with
+            # a preflight, and the request it announces gets its own 401 or 404 (with the CORS
+            # headers, so the page can read it)
+            return Response(200, self.headers(), b"")
         allow: Optional[str] = None
         try:
             status, payload = self._dispatch(request)
@@ -102,8 +132,15 @@ class Handler:
             response.body = b""
         return response
 
-    def respond(self, status: int, payload: Any) -> Response:
+    def headers(self) -> Dict[str, str]:
+        """The headers of every answer: a fresh ``Twilio-Request-Id`` and ``CORS_HEADERS``."""
         headers = {"Twilio-Request-Id": f"RQ{self._request_ids.getrandbits(128):032x}"}
+        headers.update(CORS_HEADERS)
+        return headers
+
+    def respond(self, status: int, payload: Any) -> Response:
+        """``payload`` as JSON (none for a 204) with the headers of every answer."""
+        headers = self.headers()
         if status == 204:
             return Response(status, headers, b"")
         headers["Content-Type"] = "application/json"

@@ -83,6 +83,15 @@ def _limit(value: Any) -> Optional[str]:
     return None
 
 
+MAX_RESERVATION_DAYS = 36_500  # a century: far past Twilio's 30 days, far from datetime's end
+
+
+def _days(value: Any) -> Optional[str]:
+    if not _integer(value) or not 0 <= value <= MAX_RESERVATION_DAYS:
+        return _got(value)
+    return None
+
+
 def _short(key: Any) -> str:
     text = repr(key)
     return text if len(text) <= 40 else text[:37] + "..."
@@ -150,6 +159,13 @@ KEYWORDS: Dict[str, Keyword] = {
         Keyword("calls_limit", "an integer >= 0, or None (unbounded)", _limit),
         Keyword("calls_max_bytes", "an integer >= 0, or None (unbounded)", _limit),
         Keyword("calls_max_body", "an integer >= 0, or None (unbounded)", _limit),
+        Keyword(
+            "domain_reservation_days",
+            f"an integer from 0 (off) to {MAX_RESERVATION_DAYS}: days a deleted trunk's "
+            "DomainName stays taken",
+            _days,
+        ),
+        Keyword("max_origination_urls_per_trunk", "an integer >= 0, or None (no limit)", _limit),
         Keyword(
             "passthrough_hosts", "a list of host names ('api.example.com', '*.example.org')", _hosts
         ),

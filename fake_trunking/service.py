@@ -73,13 +73,21 @@ class FakeTrunkingService(FaultInjection, Inspection):
         calls_limit: Optional[int] = None,
         calls_max_bytes: Optional[int] = None,
         calls_max_body: Optional[int] = None,
+        domain_reservation_days: int = 0,
+        max_origination_urls_per_trunk: Optional[int] = None,
     ) -> None:
         # hosts let through to what is under the fake instead of refused (see ``intercept``)
         self.passthrough_hosts = intercept.HostRules(passthrough_hosts)
         self.seed = seed
         self.credentials = dict(credentials) if credentials is not None else None
         self.api_keys: Dict[str, Tuple[str, str]] = dict(api_keys or {})
-        self.store = Store(seed=seed, clock=clock, max_trunks_per_account=max_trunks_per_account)
+        self.store = Store(
+            seed=seed,
+            clock=clock,
+            max_trunks_per_account=max_trunks_per_account,
+            domain_reservation_days=domain_reservation_days,
+            max_origination_urls_per_trunk=max_origination_urls_per_trunk,
+        )
         self.handler = Handler(self.store, Authenticator(self.credentials, self.api_keys))
         if self.credentials:
             self.default_account_sid = next(iter(self.credentials))

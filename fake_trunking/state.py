@@ -10,7 +10,12 @@ that seeds a fake (cassettes). Format, version 1::
          "credential_lists": {"TK…": ["CL…", …]},           # associations, in order
          "ip_access_control_lists": {"TK…": ["AL…", …]},
          "phone_numbers": {"TK…": ["PN…", …]},
-         "registry": {"CL": [<object>, …], "AL": [...], "PN": [...]}}}}
+         "registry": {"CL": [<object>, …], "AL": [...], "PN": [...]}}},
+     "reserved_domains": {"old.pstn.twilio.com": "2026-12-31T10:00:00Z", …}}
+
+``reserved_domains`` (present only when some are; see ``domain_reservation_days``) maps each
+lower-cased DomainName of a deleted trunk to the moment it is free again; a reservation that has
+expired is not dumped. A snapshot without it has none.
 
 Records hold the stored fields (response field names), not derived ones (``url``, ``links``,
 ``auth_type``). ``load`` checks everything before it replaces anything: a bad snapshot raises
@@ -19,25 +24,28 @@ Records hold the stored fields (response field names), not derived ones (``url``
 Cost bounds: a snapshot's shape is checked before any object is built, so a small file cannot
 make a large store: at most ``MAX_ACCOUNTS`` accounts (an empty account costs about 1 KiB in
 memory for the 40 bytes it takes in JSON), no account with more trunks than the store's
-``max_trunks_per_account``, at most ``MAX_OBJECTS`` objects in all. Loading is pure Python, so a
-signal handler that raises (``fake-trunking serve`` on SIGTERM) stops it at once.
+``max_trunks_per_account``, no trunk with more origination URLs than the store's
+``max_origination_urls_per_trunk``, at most ``MAX_OBJECTS`` objects in all (and at most as many
+domain reservations). Loading is pure Python, so a signal handler that raises
+(``fake-trunking serve`` on SIGTERM) stops it at once.
 """
 
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 from typing import Any, Dict, Mapping, Optional, Tuple
 
 from .apis.trunking_v1 import recording
 from .apis.trunking_v1.association import ADDRESS_REQUIREMENTS, PHONE_NUMBER_DEFAULTS
 from .apis.trunking_v1.origination_url import OriginationUrl
 from .apis.trunking_v1.recording import Recording
-from .apis.trunking_v1.trunk import Trunk
+from .apis.trunking_v1.trunk import Trunk, check_domain
 from .core.collection import Record
 from .core.errors import TwilioError
 from .core.ids import ISO_DATE, is_sid
 from .core.params import Param
-from .core.store import Account, Store
+from .core.store import DATE_FORMAT, Account, Store, format_date
 
 FORMAT = "fake-trunking-state"
 VERSION = 1
@@ -95,17 +103,26 @@ def dump(store: Store) -> Dict[str, Any]:
                     if items is not None and len(items):
                         entry[key][tk] = [r["sid"] for r in items]
             accounts[sid] = entry
-        return {"format": FORMAT, "version": VERSION, "accounts": accounts}
+        out: Dict[str, Any] = {"format": FORMAT, "version": VERSION, "accounts": accounts}
+        reserved = store.live_reservations()
+        if reserved:
+            out["reserved_domains"] = {k: format_date(v) for k, v in reserved.items()}
+        return out
 
 
 def load(store: Store, snapshot: Mapping[str, Any]) -> None:
     """Replace the store's state with ``snapshot`` (validated first; ValueError if bad)."""
-    accounts, domains, numbers = _build(snapshot, store.max_trunks_per_account)
+    accounts, domains, numbers = _build(
+        snapshot, store.max_trunks_per_account, store.max_origination_urls_per_trunk
+    )
+    reserved = _reservations(snapshot.get("reserved_domains", {}), domains)
     with store.writing():
         store.accounts.clear()
         store.accounts.update(accounts)
         store.domains.clear()
         store.domains.update(domains)
+        store.reserved_domains.clear()
+        store.reserved_domains.update(reserved)
         store.numbers.clear()
         store.numbers.update(numbers)
 
@@ -163,6 +180,33 @@ def _check_params(record: Mapping[str, Any], params: Tuple[Param, ...], where: s
         _need(parsed == value, where, f"{p.field} {value!r} is not in its stored form")
 
 
+def _reservations(raw: Any, domains: Mapping[str, Any]) -> Dict[str, datetime]:
+    """``reserved_domains``: lower-cased domains (by the DomainName rule) of no live trunk, each
+    to a date; oldest first, as the store keeps them."""
+    _need(isinstance(raw, dict), "reserved_domains", "not an object")
+    _need(
+        len(raw) <= MAX_OBJECTS,
+        "reserved_domains",
+        f"more than the {MAX_OBJECTS} objects a snapshot may hold",
+    )
+    out: Dict[str, datetime] = {}
+    for domain, until in raw.items():
+        w = f"reserved_domains.{str(domain)[:260]}"
+        _need(isinstance(domain, str) and domain == domain.lower(), w, "not a lower-cased name")
+        try:
+            check_domain(domain)  # the DomainName rule
+        except TwilioError as exc:
+            raise _Bad(f"invalid state at {w}: {exc.message}") from None
+        _need(domain not in domains, w, "the domain is also a live trunk's")
+        _need(isinstance(until, str) and bool(ISO_DATE.match(until)), w, "not a date")
+        try:
+            moment = datetime.strptime(until, DATE_FORMAT).replace(tzinfo=timezone.utc)
+        except ValueError:
+            raise _Bad(f"invalid state at {w}: not a date") from None
+        out[domain] = moment
+    return dict(sorted(out.items(), key=lambda item: item[1]))
+
+
 def _check_phone_number(obj: Mapping[str, Any], where: str) -> None:
     expected = PHONE_NUMBER_FIELDS
     keys = set(obj)
@@ -197,7 +241,9 @@ def _count(value: Any) -> int:
     return 0
 
 
-def _check_shape(raw_accounts: Dict[str, Any], max_trunks: Optional[int]) -> None:
+def _check_shape(
+    raw_accounts: Dict[str, Any], max_trunks: Optional[int], max_urls: Optional[int] = None
+) -> None:
     """Refuse a snapshot too big for what it is, before anything is built (cheap: it counts)."""
     _need(
         len(raw_accounts) <= MAX_ACCOUNTS,
@@ -214,6 +260,15 @@ def _check_shape(raw_accounts: Dict[str, Any], max_trunks: Optional[int]) -> Non
                 f"invalid state at accounts.{str(ac)[:34]}.trunks: {len(trunks)} trunks, more "
                 f"than max_trunks_per_account ({max_trunks})"
             )
+        urls = raw.get("origination_urls")
+        if max_urls is not None and isinstance(urls, dict):
+            for tk, items in urls.items():
+                if isinstance(items, list) and len(items) > max_urls:
+                    raise _Bad(
+                        f"invalid state at accounts.{str(ac)[:34]}.origination_urls."
+                        f"{str(tk)[:34]}: {len(items)} origination URLs, more than "
+                        f"max_origination_urls_per_trunk ({max_urls})"
+                    )
         registry = raw.get("registry")
         total += _count(trunks) + (_count(registry) if isinstance(registry, dict) else 0)
         for key in ("origination_urls", *(k for k, _p in ASSOCIATIONS)):
@@ -226,7 +281,9 @@ def _check_shape(raw_accounts: Dict[str, Any], max_trunks: Optional[int]) -> Non
 
 
 def _build(
-    snapshot: Mapping[str, Any], max_trunks: Optional[int] = None
+    snapshot: Mapping[str, Any],
+    max_trunks: Optional[int] = None,
+    max_urls: Optional[int] = None,
 ) -> Tuple[Dict[str, Account], Dict[str, Tuple[str, str]], Dict[str, str]]:
     _need(isinstance(snapshot, Mapping), "top level", "not an object")
     _need(snapshot.get("format") == FORMAT, "format", f"expected {FORMAT!r}")
@@ -236,7 +293,7 @@ def _build(
     )
     raw_accounts: Dict[str, Any] = snapshot.get("accounts")  # type: ignore[assignment]
     _need(isinstance(raw_accounts, dict), "accounts", "not an object")
-    _check_shape(raw_accounts, max_trunks)
+    _check_shape(raw_accounts, max_trunks, max_urls)
     accounts: Dict[str, Account] = {}
     domains: Dict[str, Tuple[str, str]] = {}
     numbers: Dict[str, str] = {}

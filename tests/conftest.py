@@ -1,5 +1,6 @@
 """Shared fixtures. Every response the fake returns anywhere in the suite is checked against
-Twilio's OpenAPI spec (see ``tests/spec.py``); a test whose traffic breaks the spec fails."""
+Twilio's OpenAPI spec (see ``tests/spec.py``), its body and the headers the spec declares; a test
+whose traffic breaks the spec fails."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 
 from fake_trunking import FakeTrunkingService
 from fake_trunking.core.messages import Request, Response
+from fake_trunking.handler import is_preflight
 
 from . import spec
 
@@ -26,10 +28,14 @@ def _validate_every_response(monkeypatch: pytest.MonkeyPatch) -> Iterator[List[s
 
     def checked(self: FakeTrunkingService, request: Request) -> Response:
         response = original(self, request)
-        if request.path.startswith("/v1/") and request.method.upper() != "HEAD":  # HEAD: no body
-            try:
+        preflight = is_preflight(request)  # CORS, not an operation of the API: no body
+        if request.path.startswith("/v1/") and request.method.upper() != "HEAD" and not preflight:
+            try:  # HEAD: no body
                 spec.validate_response(
                     request.method, request.path, response.status, response.json()
+                )
+                spec.validate_headers(
+                    request.method, request.path, response.status, response.headers
                 )
             except AssertionError as exc:
                 problems.append(str(exc))

@@ -156,3 +156,19 @@ def validate_response(method: str, path: str, status: int, body: Any) -> None:
     if errors:
         detail = "; ".join(f"{list(e.path)}: {e.message}" for e in errors[:5])
         raise AssertionError(f"{method} {path} -> {status} does not match the spec: {detail}")
+
+
+def validate_headers(method: str, path: str, status: int, headers: Dict[str, str]) -> None:
+    """Raise ``AssertionError`` unless every header the spec declares on this answer is sent
+    (names compared in any case, as HTTP does); a boolean header must be ``true``/``false``."""
+    if status >= 400:
+        return
+    found = operation_for(method, path)
+    if found is None:
+        return
+    declared = found[1]["responses"].get(str(status), {}).get("headers") or {}
+    sent = {k.lower(): v for k, v in headers.items()}
+    for name, header in declared.items():
+        assert name.lower() in sent, f"{method} {path} -> {status}: no {name} header"
+        if (header.get("schema") or {}).get("type") == "boolean":
+            assert sent[name.lower()] in ("true", "false"), f"{name}: {sent[name.lower()]!r}"

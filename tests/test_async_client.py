@@ -348,7 +348,7 @@ async def test_recording(fake_trunking: FakeTrunkingService, trunks: Any) -> Non
     assert (updated.mode, updated.trim) == ("record-from-answer", "trim-silence")
     mirrored = await trunks(trunk.sid).fetch_async()
     assert mirrored.recording == {"mode": "record-from-answer", "trim": "trim-silence"}
-    err = await rest_error(recording.update_async(mode="RECORD-FROM-ANSWER"))
+    err = await rest_error(recording.update_async(mode="record-always"))
     assert (err.status, err.code) == (400, 20001)
     err = await rest_error(trunks("TK" + "0" * 32).recordings().fetch_async())
     assert (err.status, err.code) == (404, 20404)

@@ -369,7 +369,7 @@ def test_length_bounds_are_the_documented_ones(fake: FakeTrunkingService) -> Non
         400,
         21245,
     )
-    sip = "sip:" + "u" * (MAX_TEXT - 4)
+    sip = "sip:" + "u" * (MAX_TEXT - 4 - len("@example.com")) + "@example.com"  # a long user part
     ou = fake.client().trunking.v1.trunks(tk).origination_urls
     made = ou.create(weight=1, priority=1, enabled=True, friendly_name="o", sip_url=sip)
     assert made.sip_url == sip

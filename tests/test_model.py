@@ -241,7 +241,10 @@ class TrunkingModel(RuleBasedStateMachine):
         tk = data.draw(st.sampled_from(sorted(self.trunks)))
         form = {k: v for k, v in (("Mode", mode), ("Trim", trim)) if v is not None}
         status, body = self.call("POST", f"/v1/Trunks/{tk}/Recording", **form)
-        if mode not in (None, *MODES[:-2]) or trim not in (None, *TRIMS[:-2]):
+        # Mode and Trim are taken in any case and stored lower-cased (docs/decisions.md)
+        mode = None if mode is None else mode.lower()
+        trim = None if trim is None else trim.lower()
+        if mode not in (None, *MODES[1:-2]) or trim not in (None, *TRIMS[1:-2]):
             assert (status, body["code"]) == (400, 20001)
             return
         assert status == 200, body

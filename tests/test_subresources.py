@@ -127,7 +127,10 @@ def test_origination_url_create_requires_all_five(
     assert fake.dump_state() == before
 
 
-SIP_RULE = "Invalid SipUrl: must be a sip: URL (sips: is not supported)"
+SIP_RULE = (
+    "Invalid SipUrl: must be a SIP URI sip:[user@]host[:port][;params] (RFC 3261) in printable "
+    "ASCII without whitespace: "
+)
 BAD_OU = [
     ({"weight": -1}, "Invalid Weight: must be an integer from 0 to 65535"),
     ({"weight": 65536}, "Invalid Weight: must be an integer from 0 to 65535"),
@@ -137,9 +140,9 @@ BAD_OU = [
     ({"priority": 70000}, "Invalid Priority: must be an integer from 0 to 65535"),
     ({"enabled": "maybe"}, "Invalid Enabled: must be true or false"),
     ({"friendly_name": "n" * 65}, "Invalid FriendlyName: must be at most 64 characters"),
-    ({"sip_url": "sips:secure@example.com"}, SIP_RULE),
-    ({"sip_url": "http://example.com"}, SIP_RULE),
-    ({"sip_url": "sip:"}, SIP_RULE),
+    ({"sip_url": "sips:secure@example.com"}, SIP_RULE + "sips: is not supported"),
+    ({"sip_url": "http://example.com"}, SIP_RULE + "it does not start with sip:"),
+    ({"sip_url": "sip:"}, SIP_RULE + "it has no host"),
 ]  # fmt: skip
 
 
@@ -505,9 +508,9 @@ def test_every_recording_mode(tk: Any, mode: str) -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"mode": "Record-From-Answer"}, "Invalid Mode: must be one of " + ", ".join(MODES)),
+        ({"mode": "Record-From-Answer-Twice"}, "Invalid Mode: must be one of " + ", ".join(MODES)),
         ({"mode": "always"}, "Invalid Mode: must be one of " + ", ".join(MODES)),
-        ({"trim": "TRIM-SILENCE"}, TRIM_RULE),
+        ({"trim": "TRIM-SILENCE-NOW"}, TRIM_RULE),
         ({"mode": "record-from-answer", "trim": ""}, TRIM_RULE),
     ],
 )  # fmt: skip

@@ -79,6 +79,10 @@ def too_many_trunks() -> TwilioError:
     return TwilioError(400, 21244, "Maximum Number of Trunks reached")
 
 
+def too_many_origination_urls() -> TwilioError:
+    return TwilioError(400, 21249, "Maximum Origination URIs reached")
+
+
 def already_associated() -> TwilioError:
     return TwilioError(400, 21245, "Credential List or IP-ACL already associated with Trunk")
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Tuple
 
-from . import errors
+from . import errors, sipuri
 
 # ASCII digits only: ``[0-9]``, not ``\d`` (``\d`` takes "١٢", and ``int()`` takes that too)
 _INT = re.compile(r"[+-]?[0-9]+\Z")
@@ -48,6 +48,7 @@ class Param:
     maximum: Optional[int] = None
     pattern: Optional[str] = None
     empty_is_null: bool = False  # ``Name=`` clears the field instead of storing ""
+    fold_case: bool = False  # an enum taken in any case, stored in its (lower-case) spelling
     check: Optional[Check] = dc_field(default=None, compare=False)  # extra rule, raises TwilioError
 
     def text_limit(self) -> int:
@@ -93,8 +94,11 @@ class Param:
             return None
         if self.enum:
             # an enum bounds the text by its longest member, checked before any work on it
-            if len(raw) <= max(len(e) for e in self.enum) and self.format == "http-method":
-                raw = raw.upper()
+            if len(raw) <= max(len(e) for e in self.enum):
+                if self.format == "http-method":
+                    raw = raw.upper()
+                elif self.fold_case:
+                    raw = raw.lower()
             if raw not in self.enum:
                 raise errors.invalid_parameter(self.name, "must be one of " + ", ".join(self.enum))
         limit = self.text_limit()
@@ -104,8 +108,10 @@ class Param:
             raise errors.invalid_parameter(self.name, f"must match {self.pattern}")
         if self.format == "uri" and not _HTTP_URL.match(raw):
             raise errors.invalid_parameter(self.name, "must be an absolute http or https URL")
-        if self.format == "sip-url" and not (raw[:4].lower() == "sip:" and len(raw) > 4):
-            raise errors.invalid_parameter(self.name, "must be a sip: URL (sips: is not supported)")
+        if self.format == "sip-url":
+            wrong = sipuri.problem(raw)
+            if wrong is not None:
+                raise errors.invalid_parameter(self.name, f"{sipuri.RULE}: {wrong}")
         if self.check is not None:
             self.check(raw)
         return raw

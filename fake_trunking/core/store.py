@@ -14,7 +14,7 @@ from __future__ import annotations
 import random
 import threading
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, Optional, Tuple
 
 from .collection import Collection, Record
@@ -65,15 +65,22 @@ class Store:
         seed: Optional[int] = None,
         clock: Optional[Clock] = None,
         max_trunks_per_account: Optional[int] = 100,
+        domain_reservation_days: int = 0,
+        max_origination_urls_per_trunk: Optional[int] = None,
     ) -> None:
         self.lock = threading.RLock()
         self.seed = seed
         self.clock: Clock = clock or utc_now
         self.max_trunks_per_account = max_trunks_per_account
+        self.domain_reservation_days = domain_reservation_days
+        self.max_origination_urls_per_trunk = max_origination_urls_per_trunk
         self._rng = random.Random(seed) if seed is not None else random.SystemRandom()
         self._faker: Optional[Faker] = None
         self.accounts: Dict[str, Account] = {}
         self.domains: Dict[str, Tuple[str, str]] = {}  # lower-cased domain -> (account, trunk)
+        # lower-cased domain of a deleted trunk -> when it is free again (an aware datetime, whole
+        # seconds), oldest reservation first; see ``domain_taken`` and ``release_domain``
+        self.reserved_domains: Dict[str, datetime] = {}
         self.numbers: Dict[str, str] = {}  # E.164 number -> PN sid (a number has one owner)
         # bumped by every write (see ``writing``): whatever is derived from state, like the
         # handler's cache of rendered items, is valid only for the generation it was made in
@@ -91,6 +98,7 @@ class Store:
         with self.writing():
             self.accounts.clear()
             self.domains.clear()
+            self.reserved_domains.clear()
             self.numbers.clear()
             if self.seed is not None:
                 self._rng = random.Random(self.seed)
@@ -126,6 +134,50 @@ class Store:
 
             self._faker = make_faker(None if self.seed is None else self._rng.getrandbits(64))
         return self._faker
+
+    # -- the global domain index (DomainName is unique across every account) ---------------
+    def domain_taken(self, domain: str) -> bool:
+        """Whether ``domain`` (any case) is used by a trunk or still reserved after a delete.
+
+        O(1): an expired reservation is dropped when it is looked up (or swept by
+        ``release_domain``), never by a scan.
+        """
+        key = domain.lower()
+        if key in self.domains:
+            return True
+        until = self.reserved_domains.get(key)
+        if until is None:
+            return False
+        if self.clock() < until:
+            return True
+        del self.reserved_domains[key]
+        return False
+
+    def release_domain(self, domain: str, deleted: bool) -> None:
+        """Free ``domain``; when its trunk was ``deleted`` and ``domain_reservation_days`` is N > 0,
+        it stays taken for N days of the fake's clock, for every account (Twilio keeps a deleted
+        trunk's domain reserved for up to 30 days; error 21248 on reuse)."""
+        key = domain.lower()
+        self.domains.pop(key, None)
+        days = self.domain_reservation_days
+        if not deleted or not days:
+            return
+        now = self.clock()
+        # sweep a few expired reservations from the front, so churn cannot grow the table
+        # without bound (amortised O(1): each entry is swept at most once)
+        reserved = self.reserved_domains
+        for _ in range(2):
+            oldest = next(iter(reserved), None)
+            if oldest is None or reserved[oldest] > now:
+                break
+            del reserved[oldest]
+        reserved.pop(key, None)  # re-inserted last: the order stays oldest first
+        reserved[key] = (now + timedelta(days=days)).replace(microsecond=0)
+
+    def live_reservations(self) -> Dict[str, datetime]:
+        """The reservations that have not expired yet (a copy), oldest first."""
+        now = self.clock()
+        return {k: v for k, v in self.reserved_domains.items() if v > now}
 
     def find_registry_object(self, account: Account, prefix: str, sid: str) -> Optional[Record]:
         return account.registry[prefix].get(sid)

@@ -10,8 +10,9 @@ import signal
 import sys
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, TextIO
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, TextIO
 
+from ..options import MAX_RESERVATION_DAYS
 from .files import StateFileError, load_credentials
 
 if TYPE_CHECKING:
@@ -69,6 +70,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="a host name the admin endpoints accept in Host besides loopback and the bound "
         "address (e.g. a container's service name); repeatable",
     )  # fmt: skip
+    parser.add_argument(
+        "--domain-reservation-days", metavar="N", default=0,
+        type=_bounded_count(MAX_RESERVATION_DAYS),
+        help="keep a deleted trunk's DomainName taken for N days of the fake's clock (21248 on "
+        "reuse, for every account); default 0, off (Twilio keeps it up to 30)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--max-origination-urls-per-trunk", metavar="N", default=None, type=_bounded_count(),
+        help="at most N origination URLs on one trunk (21249 beyond); default: no limit",
+    )  # fmt: skip
+
 
 
 def _seconds(text: str) -> Any:
@@ -102,6 +114,20 @@ class _OneLine(logging.Formatter):
             text = " ".join(str(exc).split())[:300]
             line += f": {type(exc).__name__}" + (f": {text}" if text else "")
         return "".join(c if c.isprintable() else "?" for c in line)
+
+
+def _bounded_count(maximum: Optional[int] = None) -> Callable[[str], int]:
+    """An argparse ``type``: an integer from 0 (to ``maximum``); argparse names the option."""
+    import argparse
+
+    def parse(text: str) -> int:
+        value = int(text) if text.isascii() and text.strip().isdigit() else -1
+        if value < 0 or (maximum is not None and value > maximum):
+            expected = f"from 0 to {maximum}" if maximum is not None else ">= 0"
+            raise argparse.ArgumentTypeError(f"must be an integer {expected}, not {text!r}")
+        return value
+
+    return parse
 
 
 def serve(
@@ -161,6 +187,8 @@ def serve(
         admin_hosts=getattr(args, "admin_host", None) or (),
         seed=args.seed,
         credentials=credentials,
+        domain_reservation_days=getattr(args, "domain_reservation_days", 0),
+        max_origination_urls_per_trunk=getattr(args, "max_origination_urls_per_trunk", None),
     )
     # The handler only sets a flag: taking a lock (Event.set) in a signal handler can deadlock
     # with the main thread holding that very lock. While the state file loads (nothing is

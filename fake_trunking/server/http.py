@@ -615,7 +615,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             exc.with_traceback(None)  # the log keeps the exception, not this thread's frames
             self.close_connection = True
             return
-        if request.method.upper() not in ("GET", "HEAD") and response.status < 400:
+        if request.method.upper() not in ("GET", "HEAD", "OPTIONS") and response.status < 400:
             server.after_write()
         self._send(response.status, response.headers, response.body)
 

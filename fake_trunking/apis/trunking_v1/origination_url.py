@@ -1,15 +1,18 @@
 """Origination URLs: ``/v1/Trunks/{TrunkSid}/OriginationUrls[/{Sid}]``.
 
 Rules (DECISIONS.md "Sub-resources"): ``Weight`` and ``Priority`` integers 0..65535, ``Enabled``
-boolean, ``FriendlyName`` at most 64 characters, ``SipUrl`` a ``sip:`` URL (``sips:`` refused) of at
-most ``MAX_TEXT`` characters (docs/decisions.md "Parameters"). All five are required on create and
-optional on update.
+boolean, ``FriendlyName`` at most 64 characters, ``SipUrl`` a SIP URI (``core.sipuri``;
+``sips:`` refused) of at most ``MAX_TEXT`` characters (docs/decisions.md "Parameters"). All five
+are required on create and optional on update. With ``max_origination_urls_per_trunk`` N, a trunk
+holds at most N (21249; Twilio documents the error, not the number, so there is no cap by
+default).
 """
 
 from __future__ import annotations
 
 from typing import Any, Dict, Optional
 
+from ...core import errors
 from ...core.collection import Record
 from ...core.params import MAX_TEXT, Param
 from .base import Context, Resource, trunk_url
@@ -37,6 +40,9 @@ class OriginationUrl(Resource):
     )  # fmt: skip
 
     def create(self, ctx: Context, parent: Optional[str], values: Dict[str, Any]) -> Record:
+        limit = ctx.store.max_origination_urls_per_trunk
+        if limit is not None and len(self.child_collection(ctx, parent)) >= limit:
+            raise errors.too_many_origination_urls()
         items = self.child_collection(ctx, parent, create=True)
         sid = ctx.store.mint_sid("OU", items.__contains__)
         now = ctx.store.now()

@@ -1,6 +1,8 @@
 """Recording: ``/v1/Trunks/{TrunkSid}/Recording``, a singleton per trunk (fetch and update).
 
-Rules (DECISIONS.md): ``Mode`` and ``Trim`` from the spec's enums, case-sensitive; a partial update
+Rules (DECISIONS.md, docs/decisions.md): ``Mode`` and ``Trim`` from the spec's enums, in any case
+(Twilio's 2018 changelog: "Added case-insensitivity for recording parameter"), stored and shown
+in the spec's lower-case spelling; a partial update
 keeps the other field; the trunk's ``recording`` field is this same object, so it always mirrors
 it. The settings live in the trunk's record (as ``(mode, trim)``) and go when the trunk is deleted.
 """
@@ -44,8 +46,8 @@ class Recording(Resource):
     key = None  # a singleton: no list, no SID
     instance_methods = frozenset({"GET", "POST"})
     params = (
-        Param("Mode", "mode", enum=MODES),
-        Param("Trim", "trim", enum=TRIMS),
+        Param("Mode", "mode", enum=MODES, fold_case=True),
+        Param("Trim", "trim", enum=TRIMS, fold_case=True),
     )
     fields = ("mode", "trim")
 

@@ -2,8 +2,9 @@
 
 Rules (DECISIONS.md "Trunks"): all parameters optional on create and update; FriendlyName at most
 64 characters (``FriendlyName=`` stores ""); DomainName at most 253 characters, letters/digits/``-``
-labels ending in ``pstn.twilio.com`` (21245), unique across every account (21248), freed when its
-trunk is deleted; DisasterRecoveryUrl an absolute http(s) URL of at most ``MAX_TEXT`` characters
+labels ending in ``pstn.twilio.com`` in any case (21245), unique across every account compared in
+any case (21248), freed when its trunk is deleted (with ``domain_reservation_days`` N > 0, N days
+later); DisasterRecoveryUrl an absolute http(s) URL of at most ``MAX_TEXT`` characters
 (docs/decisions.md "Parameters"); at most ``max_trunks_per_account`` trunks (21244).
 ``recording`` mirrors the Recording sub-resource; ``auth_type``/``auth_type_set`` follow the
 trunk's credential-list and IP-ACL associations. Deleting a trunk cascades to its sub-resources.
@@ -25,7 +26,12 @@ TRANSFER_MODES = ("disable-all", "enable-all", "sip-only")
 TRANSFER_CALLER_IDS = ("from-transferee", "from-transferor")
 HTTP_METHODS = ("GET", "POST")
 
-_DOMAIN = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+pstn\.twilio\.com\Z")
+# DNS names are case-insensitive (RFC 4343): the labels and the ``pstn.twilio.com`` suffix are
+# matched in any case, and the name is stored and shown as the caller wrote it (DNS preserves
+# case); uniqueness and the reservation compare lower-cased (``Store.domain_taken``).
+_DOMAIN = re.compile(
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+pstn\.twilio\.com\Z", re.IGNORECASE
+)
 MAX_DOMAIN = 253  # characters of a DNS name
 
 
@@ -117,7 +123,7 @@ class Trunk(Resource):
         if limit is not None and len(account.trunks) >= limit:
             raise errors.too_many_trunks()
         domain = values.get("domain_name")
-        if domain is not None and domain.lower() in store.domains:
+        if domain is not None and store.domain_taken(domain):
             raise errors.domain_taken()
         sid = store.mint_sid("TK", account.trunks.__contains__)
         now = store.now()
@@ -140,14 +146,10 @@ class Trunk(Resource):
         old = record["domain_name"]
         if "domain_name" in values:
             new = values["domain_name"]
-            if (
-                new is not None
-                and new.lower() != (old or "").lower()
-                and new.lower() in store.domains
-            ):
+            if new is not None and new.lower() != (old or "").lower() and store.domain_taken(new):
                 raise errors.domain_taken()
-            if old is not None:
-                store.domains.pop(old.lower(), None)
+            if old is not None:  # renamed or cleared: free at once (only a delete reserves)
+                store.release_domain(old, deleted=False)
             if new is not None:
                 store.domains[new.lower()] = (ctx.account.sid, record["sid"])
         record.update(values)
@@ -159,7 +161,7 @@ class Trunk(Resource):
         for child in self.children:
             child.on_trunk_deleted(ctx, sid)
         if record["domain_name"] is not None:
-            ctx.store.domains.pop(record["domain_name"].lower(), None)
+            ctx.store.release_domain(record["domain_name"], deleted=True)
         ctx.account.trunks.remove(sid)
 
     def render(self, ctx: Context, record: Record) -> Dict[str, Any]:
@@ -242,7 +244,7 @@ def seed_trunks(store: Store, account_sid: str, count: int, fields: Dict[str, An
                 item["friendly_name"] = faker.trunk_friendly_name()
             if "domain_name" not in item:
                 domain = faker.trunk_domain_name()
-                while domain.lower() in store.domains:
+                while store.domain_taken(domain):
                     domain = faker.trunk_domain_name()
                 item["domain_name"] = domain
             sids.append(TRUNK.create(ctx, None, item)["sid"])
