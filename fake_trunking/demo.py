@@ -52,7 +52,7 @@ def run_demo(
         import twilio  # noqa: F401
     except ImportError:  # pragma: no cover - exercised only without the test extra
         raise SystemExit(
-            "the demo drives the fake with the twilio client: pip install 'fake-trunking[test]'"
+            "the demo drives the fake with the twilio client: pip install 'fake-trunking[twilio]'"
         ) from None
 
     if server is not None:

@@ -24,7 +24,6 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
-from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, List, Optional, Pattern, Type, Union
 
 from .core import errors
@@ -36,8 +35,6 @@ if TYPE_CHECKING:
 ExceptionSpec = Union[Type[BaseException], BaseException]
 PathSpec = Union[str, "Pattern[str]"]
 
-# Twilio's codes for the statuses a gateway answers with; anything else is 20000 + status.
-TWILIO_CODES = {400: 20001, 401: 20003, 403: 20403, 404: 20404, 405: 20004, 429: 20429}
 MESSAGES = {
     429: "Too Many Requests",
     500: "Internal Server Error",
@@ -54,10 +51,6 @@ _MARK = "_fake_trunking_fault"
 MAX_PATTERN = 256  # characters of a fault's ``path`` pattern
 MAX_REPEATS = 3  # variable repeats (``*``, ``+``, ``?``, ``{m,n}``) in one pattern
 MAX_PATH = 256  # characters of a request path (without ``/v1``) that a ``path`` can match
-
-
-def twilio_code(status: int) -> int:
-    return TWILIO_CODES.get(status, 20000 + status)
 
 
 def is_injected(exc: BaseException) -> bool:
@@ -118,7 +111,7 @@ class Fault:
         if self.status is None:
             return handler.handle(request)
         assert self.code is not None
-        message = MESSAGES.get(self.status) or _phrase(self.status)
+        message = MESSAGES.get(self.status) or errors.reason_phrase(self.status) or "Error"
         response = handler.respond(
             self.status, errors.TwilioError(self.status, self.code, message).body()
         )
@@ -142,13 +135,6 @@ class Fault:
             exc = spec(text)
         setattr(exc, _MARK, self)
         return exc
-
-
-def _phrase(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "Error"
 
 
 def _exception_name(spec: Optional[ExceptionSpec]) -> str:
@@ -256,7 +242,7 @@ def make_fault(
             raise ValueError(f"give the HTTP status for code {code} (status=...)")
         status = code - 20000
     if status is not None and code is None:
-        code = twilio_code(status)
+        code = errors.code_for_status(status)
     if method is not None:
         if not isinstance(method, str) or not method.strip():
             raise ValueError(f"method must be an HTTP method name, not {method!r}")

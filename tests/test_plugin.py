@@ -1,7 +1,7 @@
 """The pytest plugin, run as real downstream suites through ``pytester``.
 
 The downstream suites have no conftest that mentions fake-trunking: the plugin is loaded by its
-``pytest11`` entry point, as after ``pip install fake-trunking[test]``.
+``pytest11`` entry point, as after ``pip install fake-trunking``.
 """
 
 from __future__ import annotations

@@ -26,7 +26,6 @@ import os
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from http import HTTPStatus
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple, Union
 from urllib.parse import urlsplit
@@ -145,13 +144,6 @@ def parse_json(text: Optional[str]) -> Any:
         elif isinstance(item, list):
             stack.extend((v, depth + 1) for v in item)
     return value
-
-
-def reason_phrase(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return ""
 
 
 def body_text(value: Any) -> Optional[str]:

@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, FrozenSet, Iterator, List, Mapping, Optional, Tuple
 from urllib.parse import urlencode, urlsplit
 
+from ..core.errors import reason_phrase
 from ..core.hosts import is_loopback_host
 from ..inspection import Inspection
 from .format import (
@@ -51,7 +52,6 @@ from .format import (
     body_text,
     metadata,
     read_cassette,
-    reason_phrase,
 )
 from .replay import Replayer, response_of
 from .save import write_cassette

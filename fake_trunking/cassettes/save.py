@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, List, Optional
 
-from ..core.errors import TwilioError
+from ..core.errors import TwilioError, reason_phrase
 from .format import (
     Cassette,
     Interaction,
@@ -21,7 +21,6 @@ from .format import (
     body_text,
     dumps,
     metadata,
-    reason_phrase,
     write_text_atomically,
 )
 from .scrub import Hook, find_leaks, harvest_secrets, scrub_cassette

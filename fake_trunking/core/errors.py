@@ -6,9 +6,42 @@ The body is Twilio's legacy REST error: ``{"code", "message", "more_info", "stat
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any, Dict, Optional
 
 MORE_INFO = "https://www.twilio.com/docs/errors/{code}"
+
+# Twilio's documented codes for the statuses its API answers with (docs/decisions.md "Error codes");
+# any other 4xx, and 501/505 (a request in a form the server does not implement), is 20001: a
+# request Twilio could not take as sent; any other 5xx is 20500.
+TWILIO_CODES = {
+    400: 20001,
+    401: 20003,
+    403: 20403,
+    404: 20404,
+    405: 20004,
+    429: 20429,
+    500: 20500,
+    503: 20503,
+}
+
+
+def code_for_status(status: int) -> int:
+    """The Twilio error code of an answer with this HTTP status, when nothing more specific
+    applies: the one rule for injected faults, the server's own HTTP-layer errors and the admin
+    client."""
+    code = TWILIO_CODES.get(status)
+    if code is not None:
+        return code
+    return 20500 if status >= 500 and status not in (501, 505) else 20001
+
+
+def reason_phrase(status: int) -> str:
+    """The standard reason phrase of an HTTP status (``""`` for a status without one)."""
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
 
 
 class TwilioError(Exception):

@@ -1,18 +1,18 @@
 """The async adapter: aiohttp (twilio's ``AsyncTwilioHttpClient``) answered by ``handle(Request)``.
 
 This module never imports aiohttp itself: ``FakeTrunkingService.start()`` calls ``start(target)``,
-which loads the aiohttp machinery (``_aiohttp_mock``) only when aiohttp is installed. So
+which loads the aiohttp machinery (``intercept.aiohttp_mock``) only when aiohttp is installed. So
 ``import fake_trunking`` and everything sync keep working without the ``async`` extra.
 
 - aiohttp and aioresponses installed (``pip install 'fake-trunking[async]'``): while started, every
   aiohttp request to a Trunking host is answered by ``target.handle`` (the fake, a cassette
-  replayer, anything with ``handle``); see ``_aiohttp_mock`` for the rules on other hosts.
+  replayer, anything with ``handle``); see ``intercept.aiohttp_mock`` for the rules on other hosts.
 - aiohttp installed without aioresponses: a guard refuses aiohttp requests to Trunking hosts with
   ``aiohttp.ClientConnectionError`` naming the missing extra, so they never reach the real Twilio;
   other hosts are left alone.
 - no aiohttp: nothing to do (``start`` returns ``None``).
 
-Works for any object with ``handle(Request) -> Response`` (``_adapter.Handles``).
+Works for any object with ``handle(Request) -> Response`` (``intercept.routing.Handles``).
 """
 
 from __future__ import annotations

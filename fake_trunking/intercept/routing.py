@@ -1,9 +1,10 @@
 """The process-wide stack of started fakes, and the rules every interception applies.
 
-Each way in (``requests`` in ``_adapter``, aiohttp in ``_aiohttp_mock``) keeps one ``Stack`` of the
-targets started on it (fakes, cassette replayers). A ``Stack`` installs its interception when the
-first target is pushed and removes it when the last one is removed, whatever the order; all the
-stacks share one lock (``LOCK``), so a fake started on both ways in is pushed on both at once.
+Each way in (``requests`` in ``responses_mock``, aiohttp in ``aiohttp_mock``) keeps one ``Stack``
+of the targets started on it (fakes, cassette replayers). A ``Stack`` installs its interception
+when the first target is pushed and removes it when the last one is removed, whatever the order;
+all the stacks share one lock (``LOCK``), so a fake started on both ways in is pushed on both
+at once.
 
 The rules, in ``route``, for a request while any target is started:
 

@@ -13,7 +13,7 @@ import urllib.error
 import urllib.request
 from typing import Any, Dict, List, Mapping, Optional
 
-from ..core.errors import TwilioError
+from ..core.errors import TwilioError, code_for_status
 
 
 class AdminClient:
@@ -43,7 +43,7 @@ class AdminClient:
                 )
             except (ValueError, KeyError, TypeError):
                 error = TwilioError(
-                    exc.code, 20000 + exc.code, raw[:200].decode("utf-8", "replace")
+                    exc.code, code_for_status(exc.code), raw[:200].decode("utf-8", "replace")
                 )
             raise error from None
 

@@ -20,8 +20,8 @@ Admin requests that carry a foreign ``Origin`` or a ``Host`` that is not this ma
 (a web page, or DNS rebinding, cannot drive the admin endpoints).
 
 This module is the HTTP layer and ``FakeTrunkingServer``; the admin endpoints are in
-``server_admin``, the state and credentials files in ``statefile`` and ``fake-trunking serve`` in
-``server_cli`` (their public names are importable from here too).
+``server.admin``, the state and credentials files in ``server.files`` and ``fake-trunking serve`` in
+``server.cli``.
 
 Only the standard library is imported here (``twilio`` is imported by ``client()`` on first use).
 """
@@ -79,7 +79,6 @@ _HOST = re.compile(
     r"|\[[0-9A-Fa-f:.]{2,45}\](?::[0-9]{1,5})?\Z"
 )
 _CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,8}\Z")
-_TWILIO_CODES = {403: 20403, 404: 20404, 405: 20004, 500: 20500, 503: 20503}
 
 
 def check_timeout(name: str, value: Any) -> float:
@@ -464,7 +463,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if code == 431:
             message = f"Request header fields too large (at most {MAX_HEADER_BYTES} bytes)"
         text = message or self.responses.get(code, ("Error",))[0]
-        self._send_twilio(TwilioError(code, _TWILIO_CODES.get(code, 20001), text))
+        self._send_twilio(TwilioError(code, errors.code_for_status(code), text))
 
     def parse_request(self) -> bool:
         rfile = self.rfile

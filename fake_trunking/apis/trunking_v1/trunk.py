@@ -111,7 +111,7 @@ class Trunk(Resource):
         "date_created", "date_updated", "sid", "url", "links",
     )  # fmt: skip
 
-    # the sub-resources a trunk owns; set by resources/__init__ (cascade on delete)
+    # the sub-resources a trunk owns; set by apis/trunking_v1/__init__ (cascade on delete)
     children: ClassVar[Tuple[Resource, ...]] = ()
 
     def collection(self, ctx: Context, parent: Optional[str]) -> Collection:
