@@ -43,10 +43,10 @@ from typing import Any, Dict, Iterator, List
 
 import pytest
 
-from .cassettes.record import MODES
 from .faults import UnfiredFaultWarning, describe_unfired
 from .inspection import describe_calls
 from .mock import check_keywords
+from .modes import MODES, RECORDING_MODES
 from .service import FakeTrunkingService
 
 MODE_ENV = "FAKE_TRUNKING_MODE"
@@ -436,7 +436,6 @@ class _CassetteNotes:
 
 
 # ---- block network (issue 13): for the whole run, from session start to unconfigure ----------
-_RECORDING_MODES = ("record", "live", "once")  # the modes that may reach Twilio itself
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -448,7 +447,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     from .intercept import network
 
     mode = config.stash.get(_mode_key, "fake")
-    if mode in _RECORDING_MODES:
+    if mode in RECORDING_MODES:
         network.block(lambda host: is_trunking_url(f"https://{host}/"))
     else:
         network.block()

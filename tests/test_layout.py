@@ -133,3 +133,19 @@ def test_apis_import_only_the_core() -> None:
 
 def test_the_walker_sees_a_cycle_it_is_shown(tmp_path: Path) -> None:
     assert _cycles({"a": {"b"}, "b": {"a"}, "c": set()}) == [["a", "b"]]
+
+
+def test_the_plugin_imports_no_cassette_machinery() -> None:
+    """``pytest`` in a user's project loads the plugin on every run: the mode names come from
+    ``fake_trunking.modes``, and the cassette package (vcrpy, YAML) is imported only when a test
+    asks for a cassette."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, fake_trunking.pytest_plugin\n"
+        "loaded = [m for m in sys.modules if m.startswith('fake_trunking.cassettes')"
+        " or m in ('vcr', 'yaml')]\n"
+        "assert loaded == [], loaded\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -12,6 +12,7 @@ Nothing here imports ``yaml`` or ``vcr`` until a cassette is read, written or re
 
 from __future__ import annotations
 
+from ..modes import MODES
 from .format import (
     Cassette,
     CassetteError,
@@ -19,7 +20,7 @@ from .format import (
     LeakError,
     read_cassette,
 )
-from .record import MODES, FakeOnlyError, RecordingRefused, open_backend
+from .record import FakeOnlyError, RecordingRefused, open_backend
 from .replay import Replayer, UnmatchedRequest
 from .save import write_cassette
 from .scrub import PLACEHOLDER_ACCOUNT, add_scrubber, remove_scrubber

@@ -44,6 +44,7 @@ from urllib.parse import urlencode, urlsplit
 from ..core.errors import reason_phrase
 from ..core.hosts import is_loopback_host
 from ..inspection import Inspection
+from ..modes import MODES
 from .format import (
     Cassette,
     CassetteError,
@@ -63,7 +64,6 @@ if TYPE_CHECKING:
     from ..core.messages import Call
 
 
-MODES = ("fake", "replay", "record", "live", "once")
 REAL_BASE_URL = "https://trunking.twilio.com"
 
 
