@@ -21,7 +21,6 @@ target; an existing cassette keeps its mode).
 from __future__ import annotations
 
 import gc
-import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -31,7 +30,7 @@ from typing import Any, Dict, List, Optional, Tuple, Union
 from urllib.parse import urlsplit
 
 from ..core.errors import TwilioError
-from ..core.fileio import FileRefused, atomic_write, read_bounded
+from ..core.fileio import FileRefused, atomic_write, loads_strict, read_bounded
 from ..core.messages import Request
 
 FORMAT_VERSION = 1  # vcrpy's CASSETTE_FORMAT_VERSION
@@ -121,17 +120,13 @@ def form_of(request: Request) -> Dict[str, str]:
 MAX_JSON_DEPTH = 64
 
 
-def _not_json(constant: str) -> Any:
-    raise ValueError(f"{constant} is not JSON")
-
-
 def parse_json(text: Optional[str]) -> Any:
     """``text`` as JSON, or None when it is empty, not JSON (``NaN`` and ``Infinity`` are not),
     or nested deeper than 64."""
     if not text:
         return None
     try:
-        value = json.loads(text, parse_constant=_not_json)
+        value = loads_strict(text)
     except (ValueError, RecursionError):
         return None
     stack: List[Tuple[Any, int]] = [(value, 0)]

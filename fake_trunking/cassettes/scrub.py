@@ -25,6 +25,7 @@ from dataclasses import replace
 from typing import Callable, Dict, Iterable, List, Optional, Tuple
 from urllib.parse import quote, quote_plus
 
+from ..core.auth import parse_basic
 from .format import Cassette, Headers, Interaction
 
 Hook = Callable[[Interaction], Optional[Interaction]]
@@ -106,13 +107,9 @@ def harvest_secrets(cassette: Cassette) -> List[str]:
                 scheme, _, credentials = value.strip().partition(" ")
                 credentials = credentials.strip()
                 if scheme.lower() == "basic":
-                    try:
-                        decoded = base64.b64decode(credentials, validate=True).decode("utf-8")
-                    except (binascii.Error, UnicodeDecodeError, ValueError):
-                        found.setdefault(credentials, None)
-                        continue
-                    _user, _sep, password = decoded.partition(":")
-                    found.setdefault(password, None)
+                    basic = parse_basic(f"Basic {credentials}")
+                    # not decodable: the whole value is what must not be written
+                    found.setdefault(credentials if basic is None else basic[1], None)
                 elif credentials:
                     found.setdefault(credentials, None)
     return [s for s in found if s]

@@ -43,12 +43,12 @@ A one-sided failure (one side succeeded, the other failed) is the field ``status
 
 from __future__ import annotations
 
-import base64
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
 
+from ..core.auth import basic_header
 from .format import (
     Cassette,
     CassetteError,
@@ -513,8 +513,7 @@ def _request_for(it: Interaction, account: str, recorded: Labels, fake: Labels) 
 
     original = it.request()
     headers = dict(original.headers)
-    token = base64.b64encode(f"{account}:{VERIFY_TOKEN}".encode()).decode()
-    headers["authorization"] = f"Basic {token}"
+    headers["authorization"] = basic_header(account, VERIFY_TOKEN)
     return Request(
         method=original.method,
         path=_translate(original.path, recorded, fake),

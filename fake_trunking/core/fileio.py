@@ -23,13 +23,14 @@ is not a regular file (``/dev/null``, a FIFO) is refused, never replaced.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import stat
 import tempfile
 import threading
 from pathlib import Path
-from typing import List, Optional, Set, Union
+from typing import Any, List, Optional, Set, Union
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -218,11 +219,25 @@ def _sync_folder(folder: Path) -> None:
             os.close(fd)
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def loads_strict(text: Union[str, bytes]) -> Any:
+    """JSON as the standard says it: ``NaN``, ``Infinity`` and ``-Infinity`` (which Python's
+    ``json`` accepts) are a ValueError; bytes must be UTF-8. The one JSON reader for the files and
+    bodies the fake loads (state and credentials files, admin bodies, cassette bodies)."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8")
+    return json.loads(text, parse_constant=_no_constant)
+
+
 __all__ = [
     "TEMP_SUFFIX",
     "FileRefused",
     "PathLike",
     "atomic_write",
+    "loads_strict",
     "read_bounded",
     "remove_leftovers",
     "target_of",

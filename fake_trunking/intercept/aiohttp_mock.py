@@ -85,6 +85,8 @@ def _aiohttp_class(name: str, default: type[Exception]) -> Callable[[str], BaseE
 
 # -- aiohttp request -> Request ----------------------------------------------------------------
 def _authorization(auth: Any) -> str:
+    # aiohttp's own ``BasicAuth.encode`` (its ``encoding``, latin-1 by default), not
+    # ``core.auth.basic_header`` (UTF-8): the header must be the bytes aiohttp would send
     encoding = getattr(auth, "encoding", None) or "latin1"
     credentials = f"{auth.login}:{auth.password}".encode(encoding)
     return "Basic " + base64.b64encode(credentials).decode("ascii")

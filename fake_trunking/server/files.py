@@ -15,7 +15,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, Union
 
-from ..core.fileio import atomic_write, read_bounded, remove_leftovers
+from ..core.fileio import atomic_write, loads_strict, read_bounded, remove_leftovers
 from ..core.ids import ACCOUNT_SID
 
 if TYPE_CHECKING:
@@ -103,13 +103,9 @@ def load_credentials(path: PathLike) -> Dict[str, str]:
     return dict(data)
 
 
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
 def parse_json(raw: bytes) -> Any:
-    """Strict JSON from UTF-8 bytes: ``NaN``, ``Infinity`` and ``-Infinity`` are a ValueError."""
-    return json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
+    """Strict JSON from UTF-8 bytes (``core.fileio.loads_strict``)."""
+    return loads_strict(raw)
 
 
 __all__ = [
