@@ -229,3 +229,23 @@ def test_the_marker_host(fake_trunking):
 """
     )
     pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=2)
+
+
+def test_replay_mode_lets_the_same_hosts_through(tmp_path: Any) -> None:
+    """A test's ``passthrough_hosts`` apply in replay mode as in fake mode: the host reaches the
+    user's own mock under the replayer; others stay refused."""
+    import responses as responses_lib
+
+    from fake_trunking.cassettes import open_backend
+
+    cassette = tmp_path / "c.yaml"
+    with FakeTrunkingService(seed=1) as fake:
+        fake.client().trunking.v1.trunks.create(friendly_name="a")
+        fake.save_cassette(cassette)
+    kwargs = {"passthrough_hosts": ["api.example.com"]}
+    with responses_lib.RequestsMock(assert_all_requests_are_fired=False) as mine:
+        mine.add(responses_lib.GET, "https://api.example.com/x", json={"mine": True})
+        with open_backend("replay", cassette, service_kwargs=kwargs):
+            assert requests.get("https://api.example.com/x").json() == {"mine": True}
+            with pytest.raises(requests.exceptions.ConnectionError, match="other.example.com"):
+                requests.get("https://other.example.com/x")

@@ -378,9 +378,13 @@ def open_backend(
                 f"{path}: no such cassette to replay; record it with --trunking-mode=record "
                 "(or write it with fake.save_cassette)"
             )
+        from ..intercept.routing import HostRules
+
         replayer = Replayer(read_cassette(path), str(path))
-        mock = _adapter.start(replayer)
-        async_mock = _async_adapter.start(replayer)  # the async twilio client replays too
+        # the hosts the test lets through in fake mode are let through in replay too
+        passthrough = HostRules((service_kwargs or {}).get("passthrough_hosts", ()))
+        mock = _adapter.start(replayer, passthrough)
+        async_mock = _async_adapter.start(replayer, passthrough)  # the async client replays too
         try:
             yield ReplayBackend(replayer)
         finally:
