@@ -231,21 +231,20 @@ def test_the_marker_host(fake_trunking):
     pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=2)
 
 
-def test_replay_mode_lets_the_same_hosts_through(tmp_path: Any) -> None:
+def test_replay_mode_lets_the_same_hosts_through(tmp_path: Path, guard: List[Any]) -> None:
     """A test's ``passthrough_hosts`` apply in replay mode as in fake mode: the host reaches the
-    user's own mock under the replayer; others stay refused."""
-    import responses as responses_lib
-
+    transport underneath (here the test's network guard); others stay refused by the fake."""
     from fake_trunking.cassettes import open_backend
 
     cassette = tmp_path / "c.yaml"
     with FakeTrunkingService(seed=1) as fake:
-        fake.client().trunking.v1.trunks.create(friendly_name="a")
+        created(fake)
         fake.save_cassette(cassette)
     kwargs = {"passthrough_hosts": ["api.example.com"]}
-    with responses_lib.RequestsMock(assert_all_requests_are_fired=False) as mine:
-        mine.add(responses_lib.GET, "https://api.example.com/x", json={"mine": True})
-        with open_backend("replay", cassette, service_kwargs=kwargs):
-            assert requests.get("https://api.example.com/x").json() == {"mine": True}
-            with pytest.raises(requests.exceptions.ConnectionError, match="other.example.com"):
-                requests.get("https://other.example.com/x")
+    with open_backend("replay", cassette, service_kwargs=kwargs):
+        with pytest.raises(requests.exceptions.ConnectionError, match="test guard"):
+            requests.get(OTHER, timeout=2)  # let through: the guard below is reached
+        with pytest.raises(requests.exceptions.ConnectionError, match="does not serve"):
+            requests.get("https://other.example.com/", timeout=2)
+    assert [a[1] for a in guard if a[0] == "getaddrinfo"] == ["api.example.com"]
+    guard.clear()
