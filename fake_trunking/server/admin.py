@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from ..core.messages import Request
     from ..faults import Fault
     from ..service import FakeTrunkingService
-    from .files import StateFile
+    from .files import StateStore
 
 MAX_SEED_COUNT = 100_000  # trunks per admin seed request
 ADMIN_PREFIX = "/__fake__"
@@ -55,7 +55,7 @@ class AdminHost(Protocol):
     """What the admin endpoints read of the server (``TrunkingHTTPServer`` is one)."""
 
     fake: FakeTrunkingService
-    state_file: Optional[StateFile]
+    state_file: Optional[StateStore]
     state_sync: bool
     max_body: int
 

@@ -52,12 +52,14 @@ from ..core.messages import Request
 from ..faults import is_injected
 from ..service import FakeTrunkingService
 from .admin import ADMIN_PREFIX, ADMIN_ROUTES, JSONStream, handle_admin
+from .database import StateDatabase, is_database_path
 from .files import (
     MAX_CREDENTIALS_FILE,
     MAX_STATE_FILE,
     PathLike,
     StateFile,
     StateFileError,
+    StateStore,
     load_credentials,
 )
 
@@ -120,7 +122,7 @@ class TrunkingHTTPServer(ThreadingHTTPServer):
         fake: FakeTrunkingService,
         address: Tuple[str, int] = ("127.0.0.1", 0),
         *,
-        state_file: Optional[StateFile] = None,
+        state_file: Optional[StateStore] = None,
         state_sync: bool = False,
         timeout: float = DEFAULT_TIMEOUT,
         max_body: int = MAX_BODY,
@@ -134,7 +136,8 @@ class TrunkingHTTPServer(ThreadingHTTPServer):
     ) -> None:
         self.fake = fake
         self.state_file = state_file
-        self.state_sync = state_sync
+        # a database commits every write itself; --state-sync is for a JSON snapshot only
+        self.state_sync = state_sync and isinstance(state_file, StateFile)
         self.client_timeout = check_timeout("timeout", timeout)
         self.max_body = max_body
         self.max_connections = max_connections
@@ -863,7 +866,11 @@ class FakeTrunkingServer:
             raise TypeError("pass either fake= or FakeTrunkingService keywords, not both")
         check_timeout("timeout", timeout)
         self.fake = fake if fake is not None else FakeTrunkingService(**service_kwargs)
-        self.state_file = StateFile(state_file) if state_file is not None else None
+        self.state_file: Optional[StateStore] = None
+        if state_file is not None:
+            self.state_file = (
+                StateDatabase(state_file) if is_database_path(state_file) else StateFile(state_file)
+            )
         self._address = (host, port)
         self._options: Dict[str, Any] = {
             "state_sync": state_sync,
@@ -884,9 +891,14 @@ class FakeTrunkingServer:
             return self
         if self.state_file is not None:
             self.state_file.load_into(self.fake)
-        httpd = TrunkingHTTPServer(
-            self.fake, self._address, state_file=self.state_file, **self._options
-        )
+        try:
+            httpd = TrunkingHTTPServer(
+                self.fake, self._address, state_file=self.state_file, **self._options
+            )
+        except BaseException:
+            if isinstance(self.state_file, StateDatabase):
+                self.state_file.save(self.fake)  # let the file go: nothing was served
+            raise
         thread = threading.Thread(
             target=httpd.serve_forever,
             kwargs={"poll_interval": 0.05},
