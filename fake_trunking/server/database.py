@@ -172,13 +172,11 @@ class StateDatabase:
             raise self._fail("open", exc) from None
         try:
             con.execute("PRAGMA locking_mode=EXCLUSIVE")
-            mode = con.execute("PRAGMA journal_mode=WAL").fetchone()
-            if not mode or str(mode[0]).lower() != "wal":
-                raise sqlite3.OperationalError("the WAL journal mode is not available")
-            con.execute("PRAGMA synchronous=NORMAL")
             con.execute("BEGIN EXCLUSIVE")  # the lock, held until close (EXCLUSIVE mode)
             try:
                 if not existed:
+                    # made before WAL is on, so the header that ``check`` reads (application
+                    # id, version) is in the main file from the start, not only in the WAL
                     con.execute(f"PRAGMA application_id={APPLICATION_ID}")
                     con.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
                     for statement in _SCHEMA:
@@ -189,8 +187,13 @@ class StateDatabase:
                         raise sqlite3.DatabaseError("its tables are missing")
                 con.execute("COMMIT")
             except BaseException:
-                con.execute("ROLLBACK")
+                with contextlib.suppress(sqlite3.Error):
+                    con.execute("ROLLBACK")
                 raise
+            mode = con.execute("PRAGMA journal_mode=WAL").fetchone()
+            if not mode or str(mode[0]).lower() != "wal":
+                raise sqlite3.OperationalError("the WAL journal mode is not available")
+            con.execute("PRAGMA synchronous=NORMAL")
         except sqlite3.Error as exc:
             con.close()
             text = str(exc).lower()
