@@ -33,9 +33,11 @@ _local = threading.local()
 class Journal:
     """What one write touched (see the module docstring)."""
 
-    __slots__ = ("collections", "maps", "moved", "parents", "replaced")
+    __slots__ = ("collections", "maps", "moved", "owner", "parents", "replaced")
 
-    def __init__(self, replaced: bool = False) -> None:
+    def __init__(self, replaced: bool = False, owner: object = None) -> None:
+        self.owner = owner  # the store whose write this is (a nested write of another store
+        # gets a journal of its own: ``begin`` returns the one it replaces)
         self.collections: Dict[CollectionKey, Any] = {}  # key -> the Collection
         self.maps: Dict[MapKey, JournaledDict] = {}
         self.moved: Set[MapKey] = set()  # keys removed (and maybe given again): order changed
@@ -52,12 +54,15 @@ def active() -> Optional[Journal]:
     return found
 
 
-def begin(journal: Journal) -> None:
+def begin(journal: Optional[Journal]) -> Optional[Journal]:
+    """Make ``journal`` this thread's; the one it replaces (give it back to ``end``)."""
+    previous = active()
     _local.journal = journal
+    return previous
 
 
-def end() -> None:
-    _local.journal = None
+def end(previous: Optional[Journal] = None) -> None:
+    _local.journal = previous
 
 
 def note(owner: Optional[Tuple[str, str, str]], sid: str, collection: Any, removed: bool) -> None:

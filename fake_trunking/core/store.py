@@ -114,6 +114,21 @@ class Persister(Protocol):
     def reload(self, store: Store) -> None: ...
 
 
+class _Broken:
+    """The persister of a store whose database could not be read back after a failed commit:
+    memory may no longer match it, so every later write is refused (503, before it changes
+    anything) until a restart."""
+
+    def __init__(self, cause: BaseException) -> None:
+        self.cause = cause
+
+    def commit(self, store: Store, journal: Journal) -> None:
+        raise OSError(f"the state database is unusable until a restart ({self.cause})")
+
+    def reload(self, store: Store) -> None:
+        raise OSError("the state database is unusable")
+
+
 class Store:
     def __init__(
         self,
@@ -169,23 +184,38 @@ class Store:
             self.generation += 1
             persister = self.persister
             running = journal.active()
-            if persister is None or running is not None:
-                if running is not None and replace:
+            if running is not None and running.owner is self:  # nested: the outer one commits
+                if replace:
                     running.replaced = True
                 yield
                 return
-            noted = Journal(replace)
-            journal.begin(noted)
+            if persister is None:
+                if running is None:
+                    yield
+                    return
+                previous = journal.begin(None)
+                try:  # another store's write is running on this thread: note nothing in it
+                    yield
+                finally:
+                    journal.end(previous)
+                return
+            if isinstance(persister, _Broken):  # refused before anything changes
+                raise errors.state_not_saved(persister.cause)
+            noted = Journal(replace, owner=self)
+            previous = journal.begin(noted)
             try:
                 yield
             finally:
-                journal.end()
+                journal.end(previous)
                 if noted:
                     try:
                         persister.commit(self, noted)
                     except Exception as exc:
                         self.generation += 1
-                        persister.reload(self)
+                        try:
+                            persister.reload(self)
+                        except Exception as again:  # the database cannot be read back either
+                            self.persister = _Broken(again)
                         raise errors.state_not_saved(exc) from None
 
     def reset(self) -> None:
