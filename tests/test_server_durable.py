@@ -320,3 +320,36 @@ def test_state_sync_is_deprecated_and_not_needed_with_a_database(tmp_path: Path)
     status, _out, err = stop(proc)
     assert status == 0, err
     assert "--state-sync is deprecated" in err and "not crash-safe" in err
+
+
+def test_records_of_any_owned_collection_persist_without_code_of_their_own(
+    tmp_path: Path,
+) -> None:
+    """What a new resource gets for free: a trunk's child collection under a key no resource
+    uses today, and a registry dict, are saved by the store's write path and come back."""
+    db = tmp_path / "state.db"
+    with FakeTrunkingServer(seed=10, state_file=db) as server:
+        store = server.fake.store
+        sid = server.fake.seed_trunks(ACCOUNT, 1)[0]
+        with store.writing():
+            account = store.account(ACCOUNT)
+            things = account.child(sid, "new_things", create=True)
+            assert things is not None
+            things.add("NT1", {"sid": "NT1", "tuple": ("a", "b"), "n": 1})
+            things.add("NT2", {"sid": "NT2", "n": 2})
+        with store.writing():
+            record = store.account(ACCOUNT).child(sid, "new_things").get("NT1")  # type: ignore[union-attr]
+            assert record is not None
+            record["n"] = 10  # changed in place after a lookup, as resources do
+    with FakeTrunkingServer(seed=10, state_file=db) as server:
+        account = server.fake.store.accounts[ACCOUNT]
+        things = account.child(sid, "new_things")
+        assert things is not None
+        assert [r["n"] for r in things] == [10, 2]
+        assert things.get("NT1") == {"sid": "NT1", "tuple": ("a", "b"), "n": 10}
+        server.client(ACCOUNT).trunking.v1.trunks(sid).delete()
+    with FakeTrunkingServer(seed=10, state_file=db) as server:
+        # gone with its trunk, in the database too
+        assert server.fake.store.accounts.get(ACCOUNT) is None or (
+            server.fake.store.accounts[ACCOUNT].child(sid, "new_things") is None
+        )
