@@ -260,3 +260,19 @@ def test_api_key_calls_are_attributed_alike_in_a_saved_cassette(tmp_path: Path) 
     assert fake.calls[0].account_sid == ACCOUNT
     path = save_calls(fake, tmp_path / "c.yaml")
     assert "account: AC" in path.read_text()  # attributed (and scrubbed)
+
+
+def test_demo_against_a_server_ignores_twilio_edge_and_region(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import io
+
+    from fake_trunking.demo import run_demo
+
+    monkeypatch.setenv("TWILIO_EDGE", "sydney")
+    monkeypatch.setenv("TWILIO_REGION", "au1")
+    with FakeTrunkingServer(seed=2) as server:
+        out = io.StringIO()
+        assert run_demo(server=server.base_url, out=out) is None
+        assert "requests answered by the fake-trunking server" in out.getvalue()
+        assert all(c.request.base_url == server.base_url for c in server.fake.calls)
