@@ -276,3 +276,17 @@ def test_demo_against_a_server_ignores_twilio_edge_and_region(
         assert run_demo(server=server.base_url, out=out) is None
         assert "requests answered by the fake-trunking server" in out.getvalue()
         assert all(c.request.base_url == server.base_url for c in server.fake.calls)
+
+
+def test_the_admin_token_can_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FAKE_TRUNKING_ADMIN_TOKEN", "from-env")
+    proc = spawn_serve("--host", "0.0.0.0")
+    try:
+        base = read_line(proc).strip()
+        local = f"http://127.0.0.1:{base.rsplit(':', 1)[1]}"
+        assert AdminClient(local).info()["version"]  # the client reads it too
+        with pytest.raises(TwilioError):
+            AdminClient(local, admin_token="other").info()
+    finally:
+        _status, _out, err = stop(proc)
+    assert "from-env" not in err and "admin token:" not in err

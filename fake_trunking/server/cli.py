@@ -6,6 +6,7 @@ The server itself (``server.http``) never imports this module.
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 import signal
 import sys
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, TextIO
 
 from ..core.hosts import is_loopback_host
 from ..options import MAX_RESERVATION_DAYS
+from .admin_client import ADMIN_TOKEN_ENV
 from .database import is_database_path
 from .files import StateFileError, load_credentials
 
@@ -56,8 +58,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument(
         "--admin-token", metavar="TOKEN", default=None,
-        help="admin requests (/__fake__/) must send X-Fake-Trunking-Admin-Token: TOKEN; needed "
-        "when --host is not loopback (one is generated and printed if not given)",
+        help="admin requests (/__fake__/) must send X-Fake-Trunking-Admin-Token: TOKEN (default: "
+        "$FAKE_TRUNKING_ADMIN_TOKEN); needed when --host is not loopback (one is generated and "
+        "printed if not given)",
     )  # fmt: skip
     parser.add_argument(
         "--credentials", metavar="FILE", default=None,
@@ -210,6 +213,8 @@ def serve(
                 "crash-safe; use a database file (e.g. --state state.db) instead\n"
             )
     admin_token = getattr(args, "admin_token", None)
+    if admin_token is None:
+        admin_token = os.environ.get(ADMIN_TOKEN_ENV) or None
     if admin_token is not None and not admin_token.strip():
         return fail("--admin-token must not be empty", 2)
     if not is_loopback_host(args.host):
