@@ -93,12 +93,17 @@ class Account:
         assert found is not None
         return found
 
+    def maps(self) -> Dict[str, Dict[Any, Any]]:
+        """The account's journaled dicts by name (``registry/CL``…): what a persister saves
+        besides its collections."""
+        return {f"registry/{prefix}": items for prefix, items in self.registry.items()}
+
     def map_named(self, name: str) -> Dict[Any, Any]:
         """The account's journaled dict called ``name`` (``registry/CL``…)."""
-        kind, _, prefix = name.partition("/")
-        if kind != "registry" or prefix not in self.registry:
+        found = self.maps().get(name)
+        if found is None:
             raise ValueError(f"no map {name!r} in an account")
-        return self.registry[prefix]
+        return found
 
 
 class Persister(Protocol):

@@ -345,9 +345,9 @@ def _all_maps(store: Store) -> Iterator[Tuple[str, str, str, str]]:
         for key, value in dict.items(target):
             yield ("", name, encode(key), encode(value))
     for account in store.accounts.values():
-        for prefix, registry in account.registry.items():
-            for key, value in dict.items(registry):
-                yield (account.sid, f"registry/{prefix}", encode(key), encode(value))
+        for name, target in account.maps().items():
+            for key, value in dict.items(target):
+                yield (account.sid, name, encode(key), encode(value))
 
 
 __all__ = ["APPLICATION_ID", "SCHEMA_VERSION", "StateDatabase", "is_database_path"]
