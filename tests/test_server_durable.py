@@ -227,7 +227,12 @@ def test_every_kind_of_write_round_trips_through_the_database(tmp_path: Path) ->
 # -- files that are not ours, or not usable: refused at start, left as they were ------------
 def _refused(db: Path, *extra: str) -> str:
     proc = spawn_serve("--state", str(db), *extra)
-    out, err = proc.communicate(timeout=30)
+    try:
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:  # it did not refuse: never leave it running
+            proc.kill()
+            proc.communicate()
     assert proc.returncode == 1 and out == "", (out, err)
     lines = err.splitlines()
     assert len(lines) == 1 and str(db) in lines[0], err
