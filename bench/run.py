@@ -370,7 +370,11 @@ SECTIONS: Dict[str, Callable[[bool], List[Row]]] = {
 def _optional_sections() -> Dict[str, Callable[[bool], List[Row]]]:
     """Sections that live beside this file and load only when their features exist."""
     found: Dict[str, Callable[[bool], List[Row]]] = {}
-    for name, module in (("cassette", "bench.cassette_replay"), ("server", "bench.server_mode")):
+    for name, module in (
+        ("cassette", "bench.cassette_replay"),
+        ("server", "bench.server_mode"),
+        ("durable", "bench.durable_state"),
+    ):
         try:
             mod = __import__(module, fromlist=["rows"])
         except ImportError:

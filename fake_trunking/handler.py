@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import random
-from typing import Any, Callable, Dict, Iterable, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple
 from urllib.parse import quote
 
 from .apis.trunking_v1 import BY_SEGMENT, TRUNK, Context, Resource
@@ -115,8 +115,9 @@ class Handler:
             # headers, so the page can read it)
             return Response(200, self.headers(), b"")
         allow: Optional[str] = None
+        who: List[str] = []  # the authenticated account, once known
         try:
-            status, payload = self._dispatch(request)
+            status, payload = self._dispatch(request, who)
         except MethodNotAllowed as exc:
             status, payload, allow = exc.status, exc.body(), exc.allow
         except errors.TwilioError as exc:
@@ -126,15 +127,21 @@ class Handler:
             error = errors.internal(exc)
             status, payload = error.status, error.body()
         response = self.respond(status, payload)
+        response.account_sid = who[0] if who else None
         if allow is not None:  # RFC 9110 15.5.6: a 405 lists the methods the target supports
             response.headers["Allow"] = allow
         if request.method.upper() == "HEAD":  # HTTP: a HEAD response never has a body
             response.body = b""
         return response
 
+    def request_id(self) -> str:
+        """A fresh ``Twilio-Request-Id`` (``RQ`` + 32 hex digits; reproducible under a seed).
+        The one owner: the server's own answers (HTTP-layer errors, admin) carry one too."""
+        return f"RQ{self._request_ids.getrandbits(128):032x}"
+
     def headers(self) -> Dict[str, str]:
         """The headers of every answer: a fresh ``Twilio-Request-Id`` and ``CORS_HEADERS``."""
-        headers = {"Twilio-Request-Id": f"RQ{self._request_ids.getrandbits(128):032x}"}
+        headers = {"Twilio-Request-Id": self.request_id()}
         headers.update(CORS_HEADERS)
         return headers
 
@@ -187,8 +194,16 @@ class Handler:
                         return sub, trunk_sid, parts[5], False
         raise errors.not_found(path)
 
-    def _dispatch(self, request: Request) -> Tuple[int, Any]:
+    def account_of(self, request: Request) -> Optional[str]:
+        """The account ``request``'s credentials authenticate as, None when they do not."""
+        try:
+            return self.auth.account_for(request.headers.get("authorization"))
+        except errors.TwilioError:
+            return None
+
+    def _dispatch(self, request: Request, who: List[str]) -> Tuple[int, Any]:
         account_sid = self.auth.account_for(request.headers.get("authorization"))
+        who.append(account_sid)
         resource, parent, sid, is_collection = self.route(request.path)
         method = request.method.upper()
         allowed = resource.list_methods if is_collection else resource.instance_methods

@@ -167,9 +167,14 @@ class FakeTrunkingService(FaultInjection, Inspection):
                 response = fault.serve(request, self.handler)
             except Exception as exc:
                 duration = time.perf_counter() - started
-                self.calls.append(Call(request, NO_RESPONSE, duration, fault, exc))
+                who = self.handler.account_of(request)
+                self.calls.append(Call(request, NO_RESPONSE, duration, fault, exc, account_sid=who))
                 raise
-        self.calls.append(Call(request, response, time.perf_counter() - started, fault))
+        who = response.account_sid
+        if who is None and fault is not None:  # answered by the fault, not the handler
+            who = self.handler.account_of(request)
+        duration = time.perf_counter() - started
+        self.calls.append(Call(request, response, duration, fault, account_sid=who))
         return response
 
     def handle_url(

@@ -116,7 +116,7 @@ def load(store: Store, snapshot: Mapping[str, Any]) -> None:
         snapshot, store.max_trunks_per_account, store.max_origination_urls_per_trunk
     )
     reserved = _reservations(snapshot.get("reserved_domains", {}), domains)
-    with store.writing():
+    with store.writing(replace=True):
         store.accounts.clear()
         store.accounts.update(accounts)
         store.domains.clear()

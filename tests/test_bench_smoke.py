@@ -19,7 +19,7 @@ def test_quick_benchmark_runs_every_section() -> None:
         timeout=300,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    for section in ("ops", "scale", "memory", "fixture", "cassette", "server"):
+    for section in ("ops", "scale", "memory", "fixture", "cassette", "server", "durable"):
         assert f"[bench] {section} ..." in done.stderr
     for row in (
         "list-page: fake / static stub",

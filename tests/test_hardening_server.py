@@ -275,10 +275,10 @@ from fake_trunking.cli import main
 
 original = Handler._dispatch
 
-def dispatch(self, request):
+def dispatch(self, request, *args):
     if request.path == "/v1/Boom":
         raise RuntimeError("a bug\\nwith a second line")
-    return original(self, request)
+    return original(self, request, *args)
 
 Handler._dispatch = dispatch
 sys.exit(main(["serve", "--port", "0"]))

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, List, Optional
 
-from ..core.errors import TwilioError, reason_phrase
+from ..core.errors import reason_phrase
 from .format import (
     Cassette,
     Interaction,
@@ -26,6 +26,7 @@ from .format import (
 from .scrub import Hook, find_leaks, harvest_secrets, scrub_cassette
 
 if TYPE_CHECKING:
+    from ..core.messages import Call
     from ..service import FakeTrunkingService
 
 
@@ -73,7 +74,7 @@ def save_calls(
                 reason=reason_phrase(response.status),
                 response_headers={k: [v] for k, v in response.headers.items()},
                 response_body=body_text(response.body) or "",
-                account=_account_of(fake, request.headers.get("authorization")),
+                account=_account_of(fake, call),
             )
         )
     secrets = [fake.auth_token(), *(fake.credentials or {}).values()]
@@ -82,9 +83,9 @@ def save_calls(
     return write_cassette(path, cassette, secrets=secrets, before_save=before_save)
 
 
-def _account_of(fake: FakeTrunkingService, authorization: Optional[str]) -> Optional[str]:
-    """The account the fake served the request for (its own authentication rule)."""
-    try:
-        return fake.handler.auth.account_for(authorization)
-    except TwilioError:
-        return None
+def _account_of(fake: FakeTrunkingService, call: Call) -> Optional[str]:
+    """The account that made ``call``: ``Call.account_sid`` (set when the fake served it); for
+    a call the fake did not serve (recorded, replayed), the fake's own authentication rule."""
+    if call.account_sid is not None:
+        return call.account_sid
+    return fake.handler.account_of(call.request)

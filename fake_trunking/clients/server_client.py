@@ -101,7 +101,8 @@ def client_for(
 
     ``timeout`` and ``max_retries`` configure its ``TwilioHttpClient``; other keywords go to
     ``Client`` (``user_agent_extensions``…; not ``edge``/``region``, which would rewrite the
-    server's own page URLs).
+    server's own page URLs; ``TWILIO_EDGE``/``TWILIO_REGION`` in the environment are ignored
+    for the same reason).
     """
     if "http_client" in client_kwargs:
         raise TypeError("client_for makes its own http_client; do not pass one")
@@ -109,7 +110,13 @@ def client_for(
         # Client.get_hostname would rewrite the server's own next_page_url host too
         raise ValueError("edge and region do not apply to a fake-trunking server")
     http_client = ServerHttpClient(base_url, timeout=timeout, max_retries=max_retries)
-    return Client(account_sid, auth_token, http_client=http_client, **client_kwargs)
+    client = Client(account_sid, auth_token, http_client=http_client, **client_kwargs)
+    # ``Client`` also takes edge and region from TWILIO_EDGE/TWILIO_REGION in the environment;
+    # either would rewrite the server's own next_page_url (``127.au1.0.1``): cleared here, for
+    # this client only (the environment is left alone)
+    client.edge = None
+    client.region = None
+    return client
 
 
 __all__ = ["ServerHttpClient", "client_for", "normalize_base_url"]

@@ -24,7 +24,7 @@ from bisect import bisect_left, bisect_right
 from itertools import islice
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
-from . import errors
+from . import errors, journal
 
 Record = Dict[str, Any]
 
@@ -33,9 +33,14 @@ MAX_TOKEN = 64  # characters: a token the fake issued is ``PA``/``PB`` and a 34-
 
 
 class Collection:
-    __slots__ = ("_anchor", "_dead", "_next", "_records", "_seq_of", "_seqs", "_sid_at")
+    __slots__ = (
+        "_anchor", "_dead", "_next", "_records", "_seq_of", "_seqs", "_sid_at", "owner",
+    )  # fmt: skip
 
-    def __init__(self) -> None:
+    def __init__(self, owner: Optional[Tuple[str, str, str]] = None) -> None:
+        # (account, parent sid or "", name): a collection with an owner is saved by a durable
+        # store (``journal``); throwaway and snapshot-building collections have none
+        self.owner = owner
         self._seqs: List[int] = []  # ascending; may hold dead seqs until compaction
         self._sid_at: Dict[int, str] = {}  # live seq -> sid
         # live sid -> record, and live sid -> seq. Two flat maps rather than one of (seq, record)
@@ -62,12 +67,44 @@ class Collection:
             if sid is not None:
                 yield items[sid]
 
+    def entries(self) -> Iterator[Tuple[int, str, Record]]:
+        """``(position, sid, record)`` of every live item, in order (for the persister)."""
+        live = self._sid_at
+        items = self._records
+        for seq in self._seqs:
+            sid = live.get(seq)
+            if sid is not None:
+                yield seq, sid, items[sid]
+
     def get(self, sid: str) -> Optional[Record]:
+        if self.owner is not None:
+            journal.note(self.owner, sid, self, False)
         return self._records.get(sid)
+
+    def peek(self, sid: str) -> Optional[Record]:
+        """The record of ``sid`` without noting it in a write's journal (for the persister)."""
+        return self._records.get(sid)
+
+    def seq_of(self, sid: str) -> int:
+        """The position of live item ``sid`` (ascending in creation order; kept across a save
+        and a load by ``restore``)."""
+        return self._seq_of[sid]
+
+    def restore(self, seq: int, sid: str, record: Record) -> None:
+        """Add ``sid`` at position ``seq`` (a saved state being loaded, in ascending order)."""
+        if sid in self._records or (self._seqs and seq <= self._seqs[-1]):
+            raise ValueError(f"{sid}: positions must be unique and ascending")
+        self._seqs.append(seq)
+        self._sid_at[seq] = sid
+        self._records[sid] = record
+        self._seq_of[sid] = seq
+        self._next = seq + 1
 
     def add(self, sid: str, record: Record) -> None:
         if sid in self._records:
             raise KeyError(f"{sid} is already in the collection")
+        if self.owner is not None:
+            journal.note(self.owner, sid, self, False)
         seq = self._anchor.pop(sid, None)
         if seq is None:
             seq = self._next
@@ -88,6 +125,8 @@ class Collection:
 
     def remove(self, sid: str) -> Record:
         record = self._records.pop(sid)
+        if self.owner is not None:
+            journal.note(self.owner, sid, self, True)
         seq = self._seq_of.pop(sid)
         del self._sid_at[seq]
         anchor = self._anchor
@@ -102,7 +141,7 @@ class Collection:
         return record
 
     def clear(self) -> None:
-        self.__init__()  # type: ignore[misc]
+        self.__init__(self.owner)  # type: ignore[misc]
 
     def _resolve(self, token: str) -> Tuple[bool, int]:
         """``(forward, anchor_seq)`` for a token this collection issued, else 21481."""

@@ -135,3 +135,12 @@ def too_large() -> TwilioError:
 def internal(exc: BaseException) -> TwilioError:
     text = str(exc) or type(exc).__name__
     return TwilioError(500, 20500, f"Internal Server Error: {text}")
+
+
+def state_not_saved(exc: BaseException) -> TwilioError:
+    """503: a durable server could not save a write (a full disk, a read-only folder); the
+    write was undone, so the client may retry it."""
+    reason = " ".join(str(exc).split())[:200] or type(exc).__name__
+    return TwilioError(
+        503, 20503, f"Service Unavailable: the write could not be saved ({reason}); nothing changed"
+    )

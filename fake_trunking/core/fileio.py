@@ -53,11 +53,15 @@ def _size(limit: int) -> str:
     return f"{limit / (1024 * 1024):g} MiB"
 
 
-def _kind(mode: int) -> str:
+def kind_of(mode: int) -> str:
+    """What a file of ``st_mode`` ``mode`` that is not a regular file is ("a FIFO", ...)."""
     for test, name in _KINDS:
         if test(mode):
             return name
     return "not a regular file"
+
+
+_kind = kind_of
 
 
 def read_bounded(path: PathLike, limit: int) -> bytes:
@@ -237,6 +241,7 @@ __all__ = [
     "FileRefused",
     "PathLike",
     "atomic_write",
+    "kind_of",
     "loads_strict",
     "read_bounded",
     "remove_leftovers",

@@ -107,6 +107,9 @@ class Response:
     status: int
     headers: Dict[str, str]
     body: bytes
+    # the account the request's credentials authenticated as (set by the handler; None when
+    # they did not, or for an answer the handler did not make): see ``Call.account_sid``
+    account_sid: Optional[str] = field(default=None, compare=False, repr=False)
 
     def json(self) -> Any:
         return json.loads(self.body) if self.body else None
@@ -124,6 +127,10 @@ class Call:
     # the original length of a body the log cut (``CallLog.max_body``); None: kept whole
     request_body_length: Optional[int] = None
     response_body_length: Optional[int] = None
+    # the account that made the call: the one its credentials authenticated as (an auth token
+    # or an API key), None when they did not. The one owner of "which account made this call"
+    # for the request log (``/__fake__/requests``) and saved cassettes
+    account_sid: Optional[str] = None
 
     @property
     def truncated(self) -> bool:

@@ -15,10 +15,12 @@ import random
 import threading
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, Optional, Protocol, Tuple
 
+from . import errors, journal
 from .collection import Collection, Record
 from .ids import ACCOUNT_SID
+from .journal import Journal, JournaledDict
 
 if TYPE_CHECKING:
     from faker import Faker
@@ -38,8 +40,17 @@ def format_date(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime(DATE_FORMAT)
 
 
+REGISTRY_PREFIXES = ("CL", "AL", "PN")
+
+
 class Account:
-    """Everything one Twilio account owns in the fake."""
+    """Everything one Twilio account owns in the fake.
+
+    Durable stores save what an account holds without code per resource (``core.journal``):
+    each ``Collection`` attribute (``trunks``, and any a new resource adds) is owned as
+    ``(sid, "", attribute)``, each child collection as ``(sid, parent sid, key)``, and each
+    registry dict is a ``JournaledDict`` owned as ``(sid, "registry/<prefix>")``.
+    """
 
     __slots__ = ("children", "registry", "sid", "trunks")
 
@@ -49,13 +60,78 @@ class Account:
         # (trunk sid, collection key) -> Collection; made on first use, dropped with the trunk
         self.children: Dict[Tuple[str, str], Collection] = {}
         # SID prefix (CL, AL, PN) -> sid -> the API-v2010 object
-        self.registry: Dict[str, Dict[str, Record]] = {"CL": {}, "AL": {}, "PN": {}}
+        self.registry: Dict[str, Dict[str, Record]] = {
+            p: JournaledDict((sid, f"registry/{p}")) for p in REGISTRY_PREFIXES
+        }
+        for name in self.__slots__:  # own every top-level collection, present and future
+            value = getattr(self, name, None)
+            if isinstance(value, Collection):
+                value.owner = (sid, "", name)
 
     def child(self, trunk_sid: str, key: str, create: bool = False) -> Optional[Collection]:
         found = self.children.get((trunk_sid, key))
         if found is None and create:
-            found = self.children[(trunk_sid, key)] = Collection()
+            found = self.children[(trunk_sid, key)] = Collection((self.sid, trunk_sid, key))
         return found
+
+    def collections(self) -> Iterator[Collection]:
+        """Every owned collection of the account (top-level ones, then children)."""
+        for name in self.__slots__:
+            value = getattr(self, name, None)
+            if isinstance(value, Collection):
+                yield value
+        yield from self.children.values()
+
+    def collection_at(self, parent: str, name: str) -> Collection:
+        """The owned collection ``(parent, name)`` (made when a child one is missing)."""
+        if not parent:
+            value = getattr(self, name, None) if name in self.__slots__ else None
+            if not isinstance(value, Collection):
+                raise ValueError(f"no collection {name!r} in an account")
+            return value
+        found = self.child(parent, name, create=True)
+        assert found is not None
+        return found
+
+    def maps(self) -> Dict[str, Dict[Any, Any]]:
+        """The account's journaled dicts by name (``registry/CL``…): what a persister saves
+        besides its collections."""
+        return {f"registry/{prefix}": items for prefix, items in self.registry.items()}
+
+    def map_named(self, name: str) -> Dict[Any, Any]:
+        """The account's journaled dict called ``name`` (``registry/CL``…)."""
+        found = self.maps().get(name)
+        if found is None:
+            raise ValueError(f"no map {name!r} in an account")
+        return found
+
+
+class Persister(Protocol):
+    """What makes a store durable (server mode's SQLite database, ``server.database``).
+
+    ``commit`` saves what ``journal`` noted (or everything, when ``journal.replaced``) and
+    raises when it could not; ``reload`` puts the store back to what was last committed.
+    Both run under the store's lock.
+    """
+
+    def commit(self, store: Store, journal: Journal) -> None: ...
+
+    def reload(self, store: Store) -> None: ...
+
+
+class _Broken:
+    """The persister of a store whose database could not be read back after a failed commit:
+    memory may no longer match it, so every later write is refused (503, before it changes
+    anything) until a restart."""
+
+    def __init__(self, cause: BaseException) -> None:
+        self.cause = cause
+
+    def commit(self, store: Store, journal: Journal) -> None:
+        raise OSError(f"the state database is unusable until a restart ({self.cause})")
+
+    def reload(self, store: Store) -> None:
+        raise OSError("the state database is unusable")
 
 
 class Store:
@@ -77,25 +153,79 @@ class Store:
         self._rng = random.Random(seed) if seed is not None else random.SystemRandom()
         self._faker: Optional[Faker] = None
         self.accounts: Dict[str, Account] = {}
-        self.domains: Dict[str, Tuple[str, str]] = {}  # lower-cased domain -> (account, trunk)
+        # lower-cased domain -> (account, trunk)
+        self.domains: Dict[str, Tuple[str, str]] = JournaledDict(("", "domains"))
         # lower-cased domain of a deleted trunk -> when it is free again (an aware datetime, whole
         # seconds), oldest reservation first; see ``domain_taken`` and ``release_domain``
-        self.reserved_domains: Dict[str, datetime] = {}
-        self.numbers: Dict[str, str] = {}  # E.164 number -> PN sid (a number has one owner)
+        self.reserved_domains: Dict[str, datetime] = JournaledDict(("", "reserved_domains"))
+        # E.164 number -> PN sid (a number has one owner)
+        self.numbers: Dict[str, str] = JournaledDict(("", "numbers"))
         # bumped by every write (see ``writing``): whatever is derived from state, like the
         # handler's cache of rendered items, is valid only for the generation it was made in
         self.generation = 0
+        # set by a durable server (``--state FILE.db``): every write is committed by it before
+        # ``writing`` returns, or undone and refused with a 503
+        self.persister: Optional[Persister] = None
+
+    def maps(self) -> Dict[str, Dict[Any, Any]]:
+        """The store's own journaled dicts, by name (what a persister saves besides accounts)."""
+        return {
+            "domains": self.domains,
+            "reserved_domains": self.reserved_domains,
+            "numbers": self.numbers,
+        }
 
     @contextmanager
-    def writing(self) -> Iterator[None]:
-        """The lock, for a block that may change state. Every write goes through here."""
+    def writing(self, replace: bool = False) -> Iterator[None]:
+        """The lock, for a block that may change state. Every write goes through here.
+
+        ``replace``: the block replaces the whole state (``reset``, ``state.load``). With a
+        ``persister``, what the block changed is committed before this returns (one
+        transaction for the outermost block); when that fails, the store is put back to the
+        last committed state and the write is refused with a 503 (a write is never acknowledged
+        unless it is saved, and a refused write changes nothing).
+        """
         with self.lock:
             self.generation += 1
-            yield
+            persister = self.persister
+            running = journal.active()
+            if running is not None and running.owner is self:  # nested: the outer one commits
+                if replace:
+                    running.replaced = True
+                yield
+                return
+            if persister is None:
+                if running is None:
+                    yield
+                    return
+                previous = journal.begin(None)
+                try:  # another store's write is running on this thread: note nothing in it
+                    yield
+                finally:
+                    journal.end(previous)
+                return
+            if isinstance(persister, _Broken):  # refused before anything changes
+                raise errors.state_not_saved(persister.cause)
+            noted = Journal(replace, owner=self)
+            previous = journal.begin(noted)
+            try:
+                yield
+            finally:
+                journal.end(previous)
+                if noted:
+                    try:
+                        persister.commit(self, noted)
+                    except Exception as exc:
+                        self.generation += 1
+                        try:
+                            persister.reload(self)
+                        except Exception as again:  # the database cannot be read back either
+                            self.persister = _Broken(again)
+                        raise errors.state_not_saved(exc) from None
 
     def reset(self) -> None:
         """Forget every account and object; SIDs and Faker values start over from the seed."""
-        with self.writing():
+        with self.writing(replace=True):
             self.accounts.clear()
             self.domains.clear()
             self.reserved_domains.clear()

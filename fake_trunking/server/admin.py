@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from ..core.messages import Request
     from ..faults import Fault
     from ..service import FakeTrunkingService
-    from .files import StateFile
+    from .files import StateStore
 
 MAX_SEED_COUNT = 100_000  # trunks per admin seed request
 ADMIN_PREFIX = "/__fake__"
@@ -55,7 +55,7 @@ class AdminHost(Protocol):
     """What the admin endpoints read of the server (``TrunkingHTTPServer`` is one)."""
 
     fake: FakeTrunkingService
-    state_file: Optional[StateFile]
+    state_file: Optional[StateStore]
     state_sync: bool
     max_body: int
 
@@ -203,7 +203,18 @@ def _admin_seed_trunks(server: AdminHost, args: _Args) -> Tuple[int, Any, bool]:
     for key, value in fields.items():
         if not isinstance(value, (str, bool, int)):
             raise errors.invalid_parameter(key, "must be a string, a boolean or an integer")
-    sids = _as_400(lambda: server.fake.seed_trunks(account, count, **fields))
+    try:
+        sids = _as_400(lambda: server.fake.seed_trunks(account, count, **fields))
+    except TwilioError as exc:
+        if exc.code != 21244:
+            raise
+        limit = server.fake.store.max_trunks_per_account
+        raise TwilioError(
+            exc.status,
+            exc.code,
+            f"{exc.message}: {count} more would pass max_trunks_per_account ({limit}); start "
+            "the server with --max-trunks-per-account N or none",
+        ) from None
     return 201, {"account_sid": account, "sids": sids}, True
 
 
@@ -313,7 +324,7 @@ def _render_call(call: Any, index: int) -> Dict[str, Any]:
         "path": request.path,
         "query": request.query,
         "params": params,
-        "account_sid": _account_of(request.headers.get("authorization")),
+        "account_sid": getattr(call, "account_sid", None),
         "status": call.response.status,
         "request_id": call.response.headers.get("Twilio-Request-Id"),
         "duration": round(call.duration, 6),
@@ -327,21 +338,6 @@ def _render_call(call: Any, index: int) -> Dict[str, Any]:
         "fault": call.fault.describe() if call.fault is not None else None,
         "exception": type(exception).__name__ if exception is not None else None,
     }
-
-
-def _account_of(authorization: Optional[str]) -> Optional[str]:
-    """The account SID user name of a Basic header (never the secret); None for anything else."""
-    import base64
-    import binascii
-
-    if not authorization or authorization[:6].lower() != "basic ":
-        return None
-    try:
-        user = base64.b64decode(authorization[6:].strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        return None
-    user = user.partition(":")[0]
-    return user if ACCOUNT_SID.match(user) else None
 
 
 def _admin_faults(server: AdminHost, args: _Args) -> Tuple[int, Any, bool]:

@@ -9,17 +9,31 @@ server's Twilio error as ``TwilioError``; an unreachable server raises ``OSError
 from __future__ import annotations
 
 import json
+import os
 import urllib.error
 import urllib.request
 from typing import Any, Dict, List, Mapping, Optional
 
 from ..core.errors import TwilioError, code_for_status
 
+ADMIN_TOKEN_HEADER = "X-Fake-Trunking-Admin-Token"
+ADMIN_TOKEN_ENV = "FAKE_TRUNKING_ADMIN_TOKEN"  # read by ``serve`` and ``AdminClient``
+
 
 class AdminClient:
-    def __init__(self, base_url: str, timeout: float = 30.0) -> None:
+    """``admin_token``: the server's ``--admin-token`` (needed when it is bound to an address
+    other than loopback), sent as ``X-Fake-Trunking-Admin-Token`` on every call; by default
+    ``$FAKE_TRUNKING_ADMIN_TOKEN`` when set (so ``fake-trunking demo --server`` and scripts
+    reach such a server with no new option)."""
+
+    def __init__(
+        self, base_url: str, timeout: float = 30.0, admin_token: Optional[str] = None
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
+        if admin_token is None:
+            admin_token = os.environ.get(ADMIN_TOKEN_ENV) or None
+        self.admin_token = admin_token
         self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
     def call(self, method: str, path: str, body: Optional[Mapping[str, Any]] = None) -> Any:
@@ -30,6 +44,8 @@ class AdminClient:
         )
         if data is not None:
             request.add_header("Content-Type", "application/json")
+        if self.admin_token is not None:
+            request.add_header(ADMIN_TOKEN_HEADER, self.admin_token)
         try:
             with self._opener.open(request, timeout=self.timeout) as response:
                 return json.loads(response.read() or b"null")
@@ -128,4 +144,4 @@ class AdminClient:
         self.call("DELETE", "/faults")
 
 
-__all__ = ["AdminClient"]
+__all__ = ["ADMIN_TOKEN_ENV", "ADMIN_TOKEN_HEADER", "AdminClient"]

@@ -6,13 +6,18 @@ The server itself (``server.http``) never imports this module.
 from __future__ import annotations
 
 import logging
+import os
+import secrets
 import signal
 import sys
 import threading
 import time
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, TextIO
 
+from ..core.hosts import is_loopback_host
 from ..options import MAX_RESERVATION_DAYS
+from .admin_client import ADMIN_TOKEN_ENV
+from .database import is_database_path
 from .files import StateFileError, load_credentials
 
 if TYPE_CHECKING:
@@ -37,11 +42,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=None, help="seed for SIDs and Faker values")
     parser.add_argument(
         "--state", metavar="FILE", default=None,
-        help="load state from FILE at start (if it exists) and save it there on shutdown",
+        help="keep state in FILE: a SQLite database that commits every write before answering "
+        "it (survives kill -9); a FILE ending in .json is instead a snapshot loaded at start "
+        "and saved on shutdown (not crash-safe)",
     )  # fmt: skip
     parser.add_argument(
-        "--state-sync", action="store_true", help="also save the state after every write"
-    )
+        "--state-sync", action="store_true",
+        help="deprecated: with a .json --state, also save the snapshot after every write; a "
+        "database --state commits every write already",
+    )  # fmt: skip
+    parser.add_argument(
+        "--max-trunks-per-account", metavar="N|none", default=100, type=_limit,
+        help="at most N trunks in one account (21244 beyond); 'none' for no limit (default 100,"
+        " as Twilio)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--admin-token", metavar="TOKEN", default=None,
+        help="admin requests (/__fake__/) must send X-Fake-Trunking-Admin-Token: TOKEN (default: "
+        "$FAKE_TRUNKING_ADMIN_TOKEN); needed when --host is not loopback (one is generated and "
+        "printed if not given)",
+    )  # fmt: skip
     parser.add_argument(
         "--credentials", metavar="FILE", default=None,
         help='JSON {"AC…": "token"}: only these accounts and tokens authenticate',
@@ -81,6 +101,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="at most N origination URLs on one trunk (21249 beyond); default: no limit",
     )  # fmt: skip
 
+
+def _limit(text: str) -> Optional[int]:
+    """An argparse ``type``: an integer >= 0, or ``none`` (no limit)."""
+    import argparse
+
+    if text.strip().lower() == "none":
+        return None
+    value = int(text) if text.isascii() and text.strip().isdigit() else -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0 or 'none', not {text!r}")
+    return value
 
 
 def _seconds(text: str) -> Any:
@@ -168,6 +199,33 @@ def serve(
         if isinstance(value, _Invalid):
             name = "--" + option.replace("_", "-")
             return fail(f"{name} must be a non-negative integer, not {str(value)!r}", 2)
+    state_sync = args.state_sync
+    if state_sync:
+        if is_database_path(args.state):
+            err.write(
+                "fake-trunking serve: --state-sync is deprecated and not needed: the database "
+                f"{args.state} commits every write before it is answered\n"
+            )
+            state_sync = False
+        else:
+            err.write(
+                "fake-trunking serve: --state-sync is deprecated: a .json snapshot is not "
+                "crash-safe; use a database file (e.g. --state state.db) instead\n"
+            )
+    admin_token = getattr(args, "admin_token", None)
+    if admin_token is None:
+        admin_token = os.environ.get(ADMIN_TOKEN_ENV) or None
+    if admin_token is not None and not admin_token.strip():
+        return fail("--admin-token must not be empty", 2)
+    if not is_loopback_host(args.host):
+        if admin_token is None:
+            admin_token = secrets.token_urlsafe(24)
+            err.write(f"fake-trunking serve: admin token: {admin_token}\n")
+        err.write(
+            f"fake-trunking serve: warning: listening on {args.host}, beyond this machine; the "
+            "admin endpoints (reset, dump, load) need the admin token in the "
+            "X-Fake-Trunking-Admin-Token header\n"
+        )
     credentials = None
     if args.credentials:
         try:
@@ -178,7 +236,9 @@ def serve(
         host=args.host,
         port=args.port,
         state_file=args.state,
-        state_sync=args.state_sync,
+        state_sync=state_sync,
+        admin_token=admin_token,
+        max_trunks_per_account=getattr(args, "max_trunks_per_account", 100),
         timeout=args.timeout,
         log_limit=getattr(args, "log_limit", DEFAULT_LOG_LIMIT),
         log_max_bytes=getattr(args, "log_max_bytes", DEFAULT_LOG_MAX_BYTES),

@@ -13,7 +13,7 @@ import json
 import os
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, Union
+from typing import TYPE_CHECKING, Any, Dict, Protocol, Union
 
 from ..core.fileio import atomic_write, loads_strict, read_bounded, remove_leftovers
 from ..core.ids import ACCOUNT_SID
@@ -29,6 +29,28 @@ PathLike = Union[str, "os.PathLike[str]"]
 
 class StateFileError(Exception):
     """A state file that cannot be read, parsed, validated or written (one-line message)."""
+
+
+class StateStore(Protocol):
+    """What a server does with its ``--state`` file: a ``StateFile`` (``*.json``, a snapshot
+    saved on shutdown) or a ``server.database.StateDatabase`` (every write committed)."""
+
+    path: Path
+    loading: bool
+
+    def load_into(self, fake: FakeTrunkingService) -> bool: ...
+
+    def save(self, fake: FakeTrunkingService) -> None: ...
+
+
+def check_folder(path: Path, kind: str = "state file") -> None:
+    """Refuse at start a state path whose folder is missing or not writable (a one-line
+    ``StateFileError``), rather than failing at the first save."""
+    folder = path.parent
+    if not folder.is_dir():
+        raise StateFileError(f"cannot use {kind} {path}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise StateFileError(f"cannot use {kind} {path}: the folder {folder} is not writable")
 
 
 class StateFile:
@@ -53,6 +75,7 @@ class StateFile:
         """
         self.loading = True
         try:
+            check_folder(self.path)
             remove_leftovers(self.path)
             try:
                 raw = read_bounded(self.path, MAX_STATE_FILE)
@@ -114,5 +137,7 @@ __all__ = [
     "PathLike",
     "StateFile",
     "StateFileError",
+    "StateStore",
+    "check_folder",
     "load_credentials",
 ]

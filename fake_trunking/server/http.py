@@ -29,6 +29,7 @@ Only the standard library is imported here (``twilio`` is imported by ``client()
 from __future__ import annotations
 
 import contextlib
+import hmac
 import http.client
 import io
 import ipaddress
@@ -52,12 +53,15 @@ from ..core.messages import Request
 from ..faults import is_injected
 from ..service import FakeTrunkingService
 from .admin import ADMIN_PREFIX, ADMIN_ROUTES, JSONStream, handle_admin
+from .admin_client import ADMIN_TOKEN_HEADER
+from .database import StateDatabase, is_database_path
 from .files import (
     MAX_CREDENTIALS_FILE,
     MAX_STATE_FILE,
     PathLike,
     StateFile,
     StateFileError,
+    StateStore,
     load_credentials,
 )
 
@@ -119,7 +123,7 @@ class TrunkingHTTPServer(ThreadingHTTPServer):
         fake: FakeTrunkingService,
         address: Tuple[str, int] = ("127.0.0.1", 0),
         *,
-        state_file: Optional[StateFile] = None,
+        state_file: Optional[StateStore] = None,
         state_sync: bool = False,
         timeout: float = DEFAULT_TIMEOUT,
         max_body: int = MAX_BODY,
@@ -130,10 +134,15 @@ class TrunkingHTTPServer(ThreadingHTTPServer):
         log_requests: bool = False,
         log: Optional[TextIO] = None,
         admin_hosts: Iterable[str] = (),
+        admin_token: Optional[str] = None,
     ) -> None:
         self.fake = fake
+        # when set, every admin request must carry it (``X-Fake-Trunking-Admin-Token`` or
+        # ``Authorization: Bearer``); ``serve`` sets one whenever it binds beyond loopback
+        self.admin_token = admin_token or None
         self.state_file = state_file
-        self.state_sync = state_sync
+        # a database commits every write itself; --state-sync is for a JSON snapshot only
+        self.state_sync = state_sync and isinstance(state_file, StateFile)
         self.client_timeout = check_timeout("timeout", timeout)
         self.max_body = max_body
         self.max_connections = max_connections
@@ -254,6 +263,7 @@ class TrunkingHTTPServer(ThreadingHTTPServer):
         body = _json(error.body())
         head = (
             "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+            f"Twilio-Request-Id: {self.fake.handler.request_id()}\r\n"
             f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
         ).encode()
         try:
@@ -466,6 +476,15 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self._send_twilio(TwilioError(code, errors.code_for_status(code), text))
 
     def parse_request(self) -> bool:
+        words = self.raw_requestline.split()
+        if len(words) == 2:
+            # an HTTP/0.9 request line (``GET /``) has no header fields after it: the standard
+            # library would still wait for them until the timeout. Answered at once.
+            self.close_connection = True
+            self.request_version = "HTTP/1.0"
+            self.requestline = self.raw_requestline.decode("latin-1").rstrip("\r\n")
+            self.send_error(400, "HTTP/0.9 requests are not supported")
+            return False
         rfile = self.rfile
         budget = _HeaderBudget(rfile)
         self.rfile = budget  # type: ignore[assignment]
@@ -634,6 +653,21 @@ class _RequestHandler(BaseHTTPRequestHandler):
         except OSError:
             local = None
         server = self.server
+        token = server.admin_token
+        if token is not None:
+            given = self.headers.get(ADMIN_TOKEN_HEADER)
+            if given is None:
+                scheme, _, rest = (self.headers.get("Authorization") or "").strip().partition(" ")
+                given = rest.strip() if scheme.lower() == "bearer" else None
+            if given is None or not hmac.compare_digest(
+                given.strip().encode("utf-8", "replace"), token.encode("utf-8")
+            ):
+                return TwilioError(
+                    401,
+                    20003,
+                    "Authenticate: this server's admin endpoints need its admin token in the "
+                    f"{ADMIN_TOKEN_HEADER} header (or Authorization: Bearer TOKEN)",
+                )
         for origin in self.headers.get_all("Origin") or []:
             try:
                 parts = urlsplit(origin.strip())
@@ -768,16 +802,25 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def _send_twilio(self, error: TwilioError) -> None:
         """An error of the HTTP layer, as a Twilio body; the connection is closed after it."""
         self.close_connection = True
-        self._send(error.status, {"Content-Type": "application/json"}, _json(error.body()), True)
+        self._send(error.status, self._own_headers(), _json(error.body()), True)
+
+    def _own_headers(self) -> Dict[str, str]:
+        """The headers of the server's own answers (HTTP-layer errors, admin): JSON and a
+        ``Twilio-Request-Id``, like every answer of the API (no CORS: admin stays same-site)."""
+        return {
+            "Content-Type": "application/json",
+            "Twilio-Request-Id": self.server.fake.handler.request_id(),
+        }
 
     def _send_json(self, status: int, payload: Any) -> None:
-        self._send(status, {"Content-Type": "application/json"}, _json(payload))
+        self._send(status, self._own_headers(), _json(payload))
 
     def _send_stream(self, status: int, stream: JSONStream) -> None:
         """A JSON answer written as it is produced: chunked (HTTP/1.1), else until the close."""
         chunked = self.request_version != "HTTP/1.0"
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        for key, value in self._own_headers().items():
+            self.send_header(key, value)
         if chunked:
             self.send_header("Transfer-Encoding", "chunked")
         else:
@@ -834,7 +877,11 @@ class FakeTrunkingServer:
     arrive. ``log_limit``, ``log_max_bytes`` and ``log_max_body`` bound the request log
     (``fake.calls``): calls kept, bytes retained, bytes of each body kept (``None``: unbounded).
     ``admin_hosts``: more host names the admin endpoints accept in ``Host`` (besides loopback
-    and the server's own address), e.g. a container's service name.
+    and the server's own address), e.g. a container's service name. ``admin_token``: when set,
+    admin requests must send it (``X-Fake-Trunking-Admin-Token``; ``AdminClient(admin_token=)``).
+    ``state_file``: a ``*.json`` file is a snapshot loaded at start and saved on stop (not
+    crash-safe); any other name is a SQLite database that commits every write before it is
+    answered (``server.database``).
 
     Keywords other than the ones below go to ``FakeTrunkingService`` (or pass ``fake=``, a fake
     that you made; it must not be started, or its ``responses`` mock would catch the client's
@@ -856,13 +903,18 @@ class FakeTrunkingServer:
         log_max_body: Optional[int] = DEFAULT_LOG_MAX_BODY,
         log_requests: bool = False,
         admin_hosts: Iterable[str] = (),
+        admin_token: Optional[str] = None,
         **service_kwargs: Any,
     ) -> None:
         if fake is not None and service_kwargs:
             raise TypeError("pass either fake= or FakeTrunkingService keywords, not both")
         check_timeout("timeout", timeout)
         self.fake = fake if fake is not None else FakeTrunkingService(**service_kwargs)
-        self.state_file = StateFile(state_file) if state_file is not None else None
+        self.state_file: Optional[StateStore] = None
+        if state_file is not None:
+            self.state_file = (
+                StateDatabase(state_file) if is_database_path(state_file) else StateFile(state_file)
+            )
         self._address = (host, port)
         self._options: Dict[str, Any] = {
             "state_sync": state_sync,
@@ -873,6 +925,7 @@ class FakeTrunkingServer:
             "log_max_body": log_max_body,
             "log_requests": log_requests,
             "admin_hosts": tuple(admin_hosts),
+            "admin_token": admin_token,
         }
         self.httpd: Optional[TrunkingHTTPServer] = None
         self._thread: Optional[threading.Thread] = None
@@ -883,9 +936,14 @@ class FakeTrunkingServer:
             return self
         if self.state_file is not None:
             self.state_file.load_into(self.fake)
-        httpd = TrunkingHTTPServer(
-            self.fake, self._address, state_file=self.state_file, **self._options
-        )
+        try:
+            httpd = TrunkingHTTPServer(
+                self.fake, self._address, state_file=self.state_file, **self._options
+            )
+        except BaseException:
+            if isinstance(self.state_file, StateDatabase):
+                self.state_file.save(self.fake)  # let the file go: nothing was served
+            raise
         thread = threading.Thread(
             target=httpd.serve_forever,
             kwargs={"poll_interval": 0.05},
