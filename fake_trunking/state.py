@@ -37,10 +37,10 @@ from datetime import datetime, timezone
 from typing import Any, Dict, Mapping, Optional, Tuple
 
 from .apis.trunking_v1 import recording
-from .apis.trunking_v1.association import ADDRESS_REQUIREMENTS, PHONE_NUMBER_DEFAULTS
 from .apis.trunking_v1.origination_url import OriginationUrl
 from .apis.trunking_v1.recording import Recording
 from .apis.trunking_v1.trunk import Trunk, check_domain
+from .core import owned_numbers
 from .core.collection import Record
 from .core.errors import TwilioError
 from .core.ids import ISO_DATE, is_sid
@@ -73,9 +73,8 @@ ASSOCIATIONS = (
 )
 
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}\Z")
-PHONE_NUMBER_FIELDS = frozenset(PHONE_NUMBER_DEFAULTS) | {
-    "sid", "account_sid", "date_created", "date_updated", "friendly_name", "phone_number",
-}  # fmt: skip
+ADDRESS_REQUIREMENTS = owned_numbers.ADDRESS_REQUIREMENTS
+PHONE_NUMBER_FIELDS = owned_numbers.PHONE_NUMBER_FIELDS
 
 
 def dump(store: Store) -> Dict[str, Any]:
@@ -225,6 +224,8 @@ def _check_phone_number(obj: Mapping[str, Any], where: str) -> None:
     for name in ("sms_fallback_method", "sms_method", "status_callback_method",
                  "voice_fallback_method", "voice_method"):  # fmt: skip
         _need(obj[name] in (None, "GET", "POST"), where, name)
+    problem = owned_numbers.check_stored(obj)
+    _need(problem is None, where, str(problem))
     for name in ("api_version", "sms_application_sid", "sms_fallback_url", "sms_url",
                  "status_callback", "voice_application_sid", "voice_fallback_url",
                  "voice_url"):  # fmt: skip
@@ -314,11 +315,13 @@ def _build(
                 _need(obj.get("account_sid") == ac, w, "account_sid differs from its account")
                 _need(isinstance(obj.get("friendly_name"), (str, type(None))), w, "friendly_name")
                 if prefix == "PN":
+                    # a snapshot from before API v2010 was served lacks its fields: defaults
+                    obj = {**owned_numbers.V2010_DEFAULTS, **obj}
                     _check_phone_number(obj, w)
                     number = obj.get("phone_number")
                     _need(isinstance(number, str) and bool(_E164.match(number)), w, "phone_number")
                     _need(number not in numbers, w, f"phone number {number} appears twice")
-                    numbers[number] = sid
+                    numbers[str(number)] = sid
                 account.registry[prefix][sid] = dict(_copy(obj))
         trunks = raw.get("trunks", [])
         _need(isinstance(trunks, list), f"{where}.trunks", "not a list")
