@@ -16,7 +16,7 @@ import re
 from typing import Any, Callable, ClassVar, Dict, Optional
 
 from ...core import errors
-from ...core.collection import Record
+from ...core.collection import Collection, Record
 from ...core.params import sid_param
 from ...core.store import Account, Store
 from .base import Context, Resource, trunk_url
@@ -29,7 +29,7 @@ class Association(Resource):
     instance_methods = frozenset({"GET", "DELETE"})
     duplicate: ClassVar[Callable[[], errors.TwilioError]] = staticmethod(errors.already_associated)
 
-    def _registry(self, ctx: Context) -> Dict[str, Record]:
+    def _registry(self, ctx: Context) -> Collection:
         assert self.prefix is not None
         return ctx.account.registry[self.prefix]
 
@@ -199,12 +199,7 @@ PHONE_NUMBER_DEFAULTS: Dict[str, Any] = {
 
 
 def _new_object(store: Store, account: Account, prefix: str, extra: Dict[str, Any]) -> str:
-    registry = account.registry[prefix]
-    sid = store.mint_sid(prefix, registry.__contains__)
-    now = store.now()
-    obj: Record = {"sid": sid, "account_sid": account.sid, "date_created": now, "date_updated": now}
-    obj.update(extra)
-    registry[sid] = obj
+    sid: str = store.new_registry_object(account, prefix, extra)["sid"]
     return sid
 
 
