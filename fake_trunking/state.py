@@ -87,7 +87,9 @@ def dump(store: Store) -> Dict[str, Any]:
                 "trunks": [dict(t, recording=recording.shown(t["recording"])) for t in trunks],
                 "origination_urls": {},
                 "registry": {
-                    k: [_copy(o) for o in v.values()] for k, v in account.registry.items()
+                    k: [_copy(o) for o in v]
+                    for k, v in account.registry.items()
+                    if k in ("CL", "AL", "PN") or len(v)
                 },
             }
             for key, _prefix in ASSOCIATIONS:
@@ -322,7 +324,8 @@ def _build(
                     _need(isinstance(number, str) and bool(_E164.match(number)), w, "phone_number")
                     _need(number not in numbers, w, f"phone number {number} appears twice")
                     numbers[str(number)] = sid
-                account.registry[prefix][sid] = dict(_copy(obj))
+                _need(sid not in account.registry[prefix], w, "duplicate SID")
+                account.registry[prefix].add(sid, dict(_copy(obj)))
         trunks = raw.get("trunks", [])
         _need(isinstance(trunks, list), f"{where}.trunks", "not a list")
         for i, raw_trunk in enumerate(trunks):
@@ -379,7 +382,7 @@ def _build(
                         collection.add(sid, {"sid": sid})
                     else:
                         collection.add(sid, {"sid": sid, "trunk_sid": tk})
-        for obj in account.registry["PN"].values():
+        for obj in account.registry["PN"]:
             on = obj.get("trunk_sid")
             if on is not None:
                 linked = account.child(on, "phone_numbers")

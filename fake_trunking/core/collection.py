@@ -65,6 +65,10 @@ class Collection:
     def get(self, sid: str) -> Optional[Record]:
         return self._records.get(sid)
 
+    def __getitem__(self, sid: str) -> Record:
+        """The live item ``sid`` (KeyError when there is none)."""
+        return self._records[sid]
+
     def add(self, sid: str, record: Record) -> None:
         if sid in self._records:
             raise KeyError(f"{sid} is already in the collection")

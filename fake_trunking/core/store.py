@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 
 Clock = Callable[[], datetime]
 
+# the kinds of API-v2010 object an account's registry holds (``Account.registry``)
+REGISTRY_PREFIXES = ("CL", "AL", "PN", "SK")
+
 DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
@@ -41,15 +44,36 @@ def format_date(moment: datetime) -> str:
 class Account:
     """Everything one Twilio account owns in the fake."""
 
-    __slots__ = ("children", "registry", "sid", "trunks")
+    __slots__ = ("children", "nested", "registry", "sid", "trunks")
 
     def __init__(self, sid: str) -> None:
         self.sid = sid
         self.trunks = Collection()
         # (trunk sid, collection key) -> Collection; made on first use, dropped with the trunk
         self.children: Dict[Tuple[str, str], Collection] = {}
-        # SID prefix (CL, AL, PN) -> sid -> the API-v2010 object
-        self.registry: Dict[str, Dict[str, Record]] = {"CL": {}, "AL": {}, "PN": {}}
+        # SID prefix -> the account's API-v2010 objects of that kind, in creation order:
+        # CL credential lists, AL IP access control lists, PN incoming phone numbers, SK API keys.
+        # CL, AL and PN are also what Trunking associates (one object, two APIs).
+        self.registry: Dict[str, Collection] = {p: Collection() for p in REGISTRY_PREFIXES}
+        # (parent sid, collection key) -> the API-v2010 objects under one parent (a credential
+        # list's credentials, an IP ACL's addresses); made on first use, dropped with the parent
+        self.nested: Dict[Tuple[str, str], Collection] = {}
+
+    def is_empty(self) -> bool:
+        """Whether the account holds nothing (the handler registers only accounts that do)."""
+        return not (
+            len(self.trunks)
+            or self.children
+            or self.nested
+            or any(len(c) for c in self.registry.values())
+        )
+
+    def nested_items(self, parent_sid: str, key: str, create: bool = False) -> Optional[Collection]:
+        """The v2010 objects ``key`` under ``parent_sid`` (None when there never were any)."""
+        found = self.nested.get((parent_sid, key))
+        if found is None and create:
+            found = self.nested[(parent_sid, key)] = Collection()
+        return found
 
     def child(self, trunk_sid: str, key: str, create: bool = False) -> Optional[Collection]:
         found = self.children.get((trunk_sid, key))
@@ -178,6 +202,19 @@ class Store:
         """The reservations that have not expired yet (a copy), oldest first."""
         now = self.clock()
         return {k: v for k, v in self.reserved_domains.items() if v > now}
+
+    def new_registry_object(self, account: Account, prefix: str, fields: Dict[str, Any]) -> Record:
+        """A new API-v2010 object of kind ``prefix`` in ``account``'s registry: a fresh SID, the
+        account, both dates now, then ``fields``. The one maker of registry objects, whichever
+        way in (v2010 create, ``seed_*``) made it."""
+        registry = account.registry[prefix]
+        sid = self.mint_sid(prefix, registry.__contains__)
+        now = self.now()
+        obj: Record = {"sid": sid, "account_sid": account.sid, "date_created": now}
+        obj["date_updated"] = now
+        obj.update(fields)
+        registry.add(sid, obj)
+        return obj
 
     def find_registry_object(self, account: Account, prefix: str, sid: str) -> Optional[Record]:
         return account.registry[prefix].get(sid)

@@ -82,7 +82,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
 
 
-
 def _seconds(text: str) -> Any:
     """A number of seconds; anything else is kept as text and refused by ``serve``."""
     try:

@@ -16,7 +16,7 @@ import re
 from typing import Any, Callable, ClassVar, Dict, Optional
 
 from ...core import errors, numbering, owned_numbers
-from ...core.collection import Record
+from ...core.collection import Collection, Record
 from ...core.owned_numbers import ADDRESS_REQUIREMENTS, PHONE_NUMBER_DEFAULTS
 from ...core.params import sid_param
 from ...core.store import Account, Store
@@ -28,7 +28,7 @@ class Association(Resource):
     instance_methods = frozenset({"GET", "DELETE"})
     duplicate: ClassVar[Callable[[], errors.TwilioError]] = staticmethod(errors.already_associated)
 
-    def _registry(self, ctx: Context) -> Dict[str, Record]:
+    def _registry(self, ctx: Context) -> Collection:
         assert self.prefix is not None
         return ctx.account.registry[self.prefix]
 
@@ -169,12 +169,7 @@ _E164 = re.compile(r"\+[1-9][0-9]{6,14}\Z")
 
 
 def _new_object(store: Store, account: Account, prefix: str, extra: Dict[str, Any]) -> str:
-    registry = account.registry[prefix]
-    sid = store.mint_sid(prefix, registry.__contains__)
-    now = store.now()
-    obj: Record = {"sid": sid, "account_sid": account.sid, "date_created": now, "date_updated": now}
-    obj.update(extra)
-    registry[sid] = obj
+    sid: str = store.new_registry_object(account, prefix, extra)["sid"]
     return sid
 
 
