@@ -292,6 +292,10 @@ class Handler:
         token = query.get("PageToken") or None
         if page > 0 and token is None:
             raise errors.page_token_required()
+        if isinstance(resource, v2010.Resource):  # a list with filters or made on the fly
+            own = resource.list_body(ctx, parent, query, size, page, token)
+            if own is not None:
+                return EncodedJSON(own)
         records, has_previous, has_next = items.page(size, token)
         key = resource.key
         assert key is not None

@@ -83,16 +83,13 @@ def new_number(
     fields: Mapping[str, Any],
 ) -> Record:
     """Add ``phone_number`` (not owned by anyone: the caller checked) to ``account``."""
-    registry = account.registry["PN"]
-    sid = store.mint_sid("PN", registry.__contains__)
-    now = store.now()
-    obj: Record = {"sid": sid, "account_sid": account.sid, "date_created": now, "date_updated": now}
-    obj.update(PHONE_NUMBER_DEFAULTS)
-    obj["capabilities"] = dict(obj["capabilities"])
-    obj.update(fields)
-    obj["phone_number"] = phone_number
-    obj["friendly_name"] = friendly_name
-    registry[sid] = obj
+    values: Dict[str, Any] = dict(PHONE_NUMBER_DEFAULTS)
+    values["capabilities"] = dict(values["capabilities"])
+    values.update(fields)
+    values["phone_number"] = phone_number
+    values["friendly_name"] = friendly_name
+    obj = store.new_registry_object(account, "PN", values)
+    sid = obj["sid"]
     store.numbers[phone_number] = sid
     return obj
 
@@ -139,7 +136,7 @@ def join_trunk(store: Store, account: Account, obj: Record, trunk_sid: str) -> N
 def release(store: Store, account: Account, obj: Record) -> None:
     """Release the number: off its trunk, out of the account and of the index of owned numbers."""
     leave_trunk(store, account, obj)
-    del account.registry["PN"][obj["sid"]]
+    account.registry["PN"].remove(obj["sid"])
     if store.numbers.get(obj["phone_number"]) == obj["sid"]:
         del store.numbers[obj["phone_number"]]
 

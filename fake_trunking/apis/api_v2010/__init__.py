@@ -14,11 +14,21 @@ from typing import Dict, List, Optional, Tuple
 from ...core import errors
 from ...core.ids import ACCOUNT_SID
 from . import wire
+from .available_phone_number import COUNTRY, TYPE_LISTS
 from .base import Context, NestedResource, RegistryResource, Resource
 from .credential_list import CREDENTIAL_LIST
+from .incoming_phone_number import INCOMING_PHONE_NUMBER, LOCAL, MOBILE, TOLL_FREE
 
 # every v2010 resource the fake serves; ``route`` is built from their declarations
-RESOURCES: Tuple[Resource, ...] = (CREDENTIAL_LIST,)
+RESOURCES: Tuple[Resource, ...] = (
+    CREDENTIAL_LIST,
+    INCOMING_PHONE_NUMBER,
+    LOCAL,
+    MOBILE,
+    TOLL_FREE,
+    COUNTRY,
+    *TYPE_LISTS,
+)
 
 Route = Tuple[Resource, str, Optional[str], Optional[str], bool]
 
@@ -64,7 +74,9 @@ def route(path: str) -> Route:
         sids: List[str] = []
         shape: List[str] = []
         for seg in segs:
-            if len(seg) == 34 and seg[:2].isalpha() and seg[:2].isupper():
+            # a SID, or an ISO country code (``AvailablePhoneNumbers/US/Local``)
+            sid_like = len(seg) == 34 and seg[:2].isalpha() and seg[:2].isupper()
+            if sid_like or (len(seg) == 2 and seg.isalpha() and seg.isupper()):
                 sids.append(seg)
                 shape.append("*")
             else:

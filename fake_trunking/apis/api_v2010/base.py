@@ -14,7 +14,7 @@ resource under another (``parent``) lives under the parent's instance path, e.g.
 from __future__ import annotations
 
 import re
-from typing import Any, ClassVar, Dict, FrozenSet, Optional, Tuple
+from typing import Any, ClassVar, Dict, FrozenSet, Mapping, Optional, Tuple
 
 from ...core.collection import Collection, Record
 from ...core.context import Context
@@ -119,6 +119,20 @@ class Resource:
 
     def render(self, ctx: Context, record: Record) -> Dict[str, Any]:
         raise NotImplementedError
+
+    def list_body(
+        self,
+        ctx: Context,
+        parent: Optional[str],
+        query: Mapping[str, str],
+        size: int,
+        page: int,
+        token: Optional[str],
+    ) -> Optional[str]:
+        """The JSON text of a list page this resource makes itself (a filtered list, numbers
+        made on the fly), or None for the plain page of ``collection`` (the default). Called
+        after the paging parameters are checked."""
+        return None
 
 
 class RegistryResource(Resource):

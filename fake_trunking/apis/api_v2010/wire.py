@@ -64,13 +64,16 @@ def list_envelope(
     records: List[Record],
     has_previous: bool,
     has_next: bool,
+    filters: str = "",
 ) -> str:
     """The JSON text of one v2010 list page (``items_json``: the page's items, encoded).
 
     ``list_path`` is the list's path as requested (``.../SIP/CredentialLists.json``); every
-    ``*_uri`` is relative to the host, like the spec's examples.
+    ``*_uri`` is relative to the host, like the spec's examples. ``filters`` is the list's
+    query (``FriendlyName=x&``, already encoded), kept in every ``*_uri`` before the paging
+    parameters as Twilio does, so the next page is of the same filtered list.
     """
-    base = f"{list_path}?PageSize={size}&Page="
+    base = f"{list_path}?{filters}PageSize={size}&Page="
     uri = f"{base}{page}"
     if token is not None:
         uri += "&PageToken=" + quote(token, safe="")
