@@ -1,15 +1,16 @@
 """API v2010 (``api.twilio.com/2010-04-01``): the resources trunk provisioning uses, one module
 each, on the wire format of ``wire``, and the route table built from them.
 
-``route`` maps a request path to ``(resource, path account SID, parent SID, item SID,
+``route`` maps a request path to ``(resource, path account SID, parent id, item id,
 is_collection)``; the handler checks that the path's account is the caller's, then operates the
 resource exactly as it operates a Trunking one. To add a resource: write a module with a
-``Resource`` subclass (``base``), instantiate it, and add the instance to ``RESOURCES`` here.
+``Resource`` subclass (``base``), instantiate it, and add the instance to ``RESOURCES`` here
+(the route table is built from the resources' templates).
 """
 
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Tuple, Union
 
 from ...core import errors
 from ...core.ids import ACCOUNT_SID
@@ -32,71 +33,82 @@ RESOURCES: Tuple[Resource, ...] = (
 
 Route = Tuple[Resource, str, Optional[str], Optional[str], bool]
 
-# (segments between the account and the item SID, parent kind or None) -> resource. A nested
-# resource's key holds its parent's segments, "*" for the parent's SID, then its own segments.
-_TABLE: Dict[Tuple[str, ...], Resource] = {}
+# A compiled path template: its segments (a literal, or a placeholder's validator), the resource,
+# whether it is the list path, and the index of the placeholders that are the account, the
+# parent and the item.
+Check = Callable[[str], bool]
+_Compiled = Tuple[Tuple[Union[str, Check], ...], Resource, bool]
+_TABLE: Dict[int, List[_Compiled]] = {}  # by number of segments
 
 
-def _build() -> None:
+def _is_account(text: str) -> bool:
+    return ACCOUNT_SID.match(text) is not None
+
+
+def _compile(template: str, resource: Resource, is_list: bool) -> _Compiled:
+    """``/2010-04-01/Accounts/{AccountSid}/SIP/CredentialLists/{Sid}.json`` -> segments."""
+    assert template.endswith(wire.SUFFIX), template
+    out: List[Union[str, Check]] = []
+    for seg in template[: -len(wire.SUFFIX)].split("/"):
+        if not (seg.startswith("{") and seg.endswith("}")):
+            out.append(seg)
+        elif seg == "{AccountSid}" or (seg == "{Sid}" and resource.is_account):
+            out.append(_is_account)
+        elif seg == "{Sid}":
+            out.append(resource.valid_sid)
+        else:  # a parent's placeholder: the nearest ancestor that names it validates it
+            child, owner = resource, resource.parent
+            while owner is not None and child.parent_param != seg[1:-1]:
+                child, owner = owner, owner.parent
+            out.append(owner.valid_sid if owner is not None else (lambda _text: False))
+    return tuple(out), resource, is_list
+
+
+def build() -> None:
+    """(Re)build the route table from ``RESOURCES``."""
     _TABLE.clear()
     for resource in RESOURCES:
-        _TABLE[_shape(resource)] = resource
+        entries = []
+        if resource.key is not None and resource.list_methods:
+            entries.append(_compile(resource.list_template(), resource, True))
+        if resource.instance_methods:
+            entries.append(_compile(resource.instance_template(), resource, False))
+        for entry in entries:
+            _TABLE.setdefault(len(entry[0]), []).append(entry)
 
 
-def _shape(resource: Resource) -> Tuple[str, ...]:
-    if resource.parent is None:
-        return tuple(resource.segments)
-    return (*_shape(resource.parent), "*", *resource.segments)
-
-
-_build()
+build()
 
 
 def route(path: str) -> Route:
-    """``(resource, account sid, parent sid, item sid, is_collection)`` for a v2010 path, or
-    404/20404 naming the path. Paths end in ``.json``; the account segment must be an ``AC``
-    SID and every SID segment must have its resource's prefix."""
-    if not path.endswith(wire.SUFFIX) or not path.startswith(wire.ACCOUNTS + "/"):
+    """``(resource, account sid, parent id, item id, is_collection)`` for a v2010 path, or
+    404/20404 naming the path.
+
+    Paths end in ``.json``. A path matches a resource's list or instance template when every
+    literal segment is equal and every placeholder passes its validator (the account an ``AC``
+    SID, an item or parent id its resource's ``valid_sid``), so ``IncomingPhoneNumbers/Local``
+    is never read as a number SID. The parent is the placeholder just before the item (or the
+    list's last one); the account is ``{AccountSid}`` (or the item, for the Account itself).
+    """
+    if not path.endswith(wire.SUFFIX):
         raise errors.not_found(path)
-    parts = path[len(wire.ACCOUNTS) + 1 : -len(wire.SUFFIX)].split("/")
-    account_sid = parts[0]
-    if ACCOUNT_SID.match(account_sid) is None:
-        raise errors.not_found(path)
-    rest = parts[1:]
-    if not rest:
-        found = _TABLE.get(())
-        if found is not None:
-            return found, account_sid, None, account_sid, False
-        raise errors.not_found(path)
-    # try the path as a list, then as an instance (its last segment the item SID)
-    for is_collection in (True, False):
-        segs = rest if is_collection else rest[:-1]
-        sids: List[str] = []
-        shape: List[str] = []
-        for seg in segs:
-            # a SID, or an ISO country code (``AvailablePhoneNumbers/US/Local``)
-            sid_like = len(seg) == 34 and seg[:2].isalpha() and seg[:2].isupper()
-            if sid_like or (len(seg) == 2 and seg.isalpha() and seg.isupper()):
-                sids.append(seg)
-                shape.append("*")
+    parts = path[: -len(wire.SUFFIX)].split("/")
+    for segments, resource, is_list in _TABLE.get(len(parts), ()):
+        values: List[str] = []
+        for want, got in zip(segments, parts):
+            if isinstance(want, str):
+                if want != got:
+                    break
+            elif want(got):
+                values.append(got)
             else:
-                shape.append(seg)
-        resource = _TABLE.get(tuple(shape))
-        if resource is None:
-            continue
-        parent = sids[-1] if sids else None
-        if resource.parent is not None and (
-            parent is None or not resource.parent.valid_sid(parent)
-        ):
-            break
-        if is_collection:
-            if resource.key is None:
                 break
-            return resource, account_sid, parent, None, True
-        sid = rest[-1]
-        if not resource.valid_sid(sid):
-            break
-        return resource, account_sid, parent, sid, False
+        else:
+            account = values[0]
+            if is_list:
+                return resource, account, values[-1] if len(values) > 1 else None, None, True
+            parent = values[-2] if len(values) > 2 else None
+            return resource, account, parent, values[-1], False
     raise errors.not_found(path)
 
 
@@ -107,6 +119,7 @@ __all__ = [
     "RegistryResource",
     "Resource",
     "Route",
+    "build",
     "route",
     "wire",
 ]

@@ -42,8 +42,7 @@ class Resource:
     fields: ClassVar[Tuple[str, ...]] = ()  # response fields, in the spec's order
     list_methods: ClassVar[FrozenSet[str]] = frozenset()  # on the list path
     instance_methods: ClassVar[FrozenSet[str]] = frozenset()  # on the instance path
-    # operationIds the fake serves, by (list or instance, method); the spec-coverage test reads it
-    operations: ClassVar[Dict[Tuple[str, str], str]] = {}
+    is_account: ClassVar[bool] = False  # the Account itself: its {Sid} is the path's account
 
     sid_re: ClassVar[Optional[re.Pattern[str]]] = None
 
@@ -55,6 +54,8 @@ class Resource:
     # -- description -------------------------------------------------------------------
     @classmethod
     def valid_sid(cls, sid: str) -> bool:
+        """Is ``sid`` a valid id of an item (the path segment of an instance)? A resource whose
+        items are not named by a SID (a country code) overrides this."""
         return cls.sid_re is not None and cls.sid_re.match(sid) is not None
 
     @classmethod
