@@ -143,9 +143,14 @@ def _uri_map(value: object) -> bool:
     )
 
 
+# v2010 shows a NANP number's ``friendly_name`` as ``(808) 925-1571`` (the spec's own examples),
+# and that field is declared ``phone-number`` too
+_NANP_FRIENDLY = re.compile(r"\([2-9][0-9]{2}\) [0-9]{3}-[0-9]{4}\Z")
+
+
 @_v2010_formats.checks("phone-number")
 def _v2010_phone(value: object) -> bool:
-    return not isinstance(value, str) or bool(_E164.match(value))
+    return not isinstance(value, str) or bool(_E164.match(value) or _NANP_FRIENDLY.match(value))
 
 
 @_v2010_formats.checks("http-method")

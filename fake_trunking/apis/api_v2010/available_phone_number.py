@@ -29,7 +29,7 @@ from ...core.params import Param
 from . import wire
 from .base import Context, Resource
 
-_BOOL = {
+BOOLEAN_FILTERS = {
     name: Param(name, name, type="boolean")
     for name in (
         "SmsEnabled", "MmsEnabled", "VoiceEnabled", "FaxEnabled", "ExcludeAllAddressRequired",
@@ -37,7 +37,7 @@ _BOOL = {
     )
 }  # fmt: skip
 AREA_CODE = Param("AreaCode", "area_code", type="integer", minimum=0, maximum=999)
-_TEXT = {name: Param(name, name, max_length=64) for name in (
+TEXT_FILTERS = {name: Param(name, name, max_length=64) for name in (
     "InRegion", "InPostalCode", "InLocality", "InLata", "InRateCenter")}  # fmt: skip
 
 
@@ -135,7 +135,7 @@ class AvailablePhoneNumbers(Resource):
         if raw is not None:
             q.contains = numbering.parse_contains(raw)
         flags: Dict[str, Optional[bool]] = {}
-        for name, param in _BOOL.items():
+        for name, param in BOOLEAN_FILTERS.items():
             value = query.get(name)
             flags[name] = None if value is None else param.parse(value)
         q.sms, q.mms = flags["SmsEnabled"], flags["MmsEnabled"]
@@ -144,10 +144,10 @@ class AvailablePhoneNumbers(Resource):
         q.exclude_local_address = bool(flags["ExcludeLocalAddressRequired"])
         q.exclude_foreign_address = bool(flags["ExcludeForeignAddressRequired"])
         q.beta = flags["Beta"] is not False
-        text = {name: query.get(name) for name in _TEXT}
+        text = {name: query.get(name) for name in TEXT_FILTERS}
         for name, value in text.items():
             if value is not None:
-                _TEXT[name].parse(value)
+                TEXT_FILTERS[name].parse(value)
         if text["InRateCenter"] is not None and text["InLata"] is None:
             raise errors.bad_request("InRateCenter requires InLata")
         q.in_region, q.in_postal_code = text["InRegion"], text["InPostalCode"]

@@ -82,7 +82,7 @@ PHONE_NUMBER = Param("PhoneNumber", "phone_number", max_length=64)
 AREA_CODE = Param("AreaCode", "area_code", max_length=16)
 ACCOUNT_SID = sid_param("AccountSid", "account_sid", "AC")
 
-FIELDS = (
+FIELDS: Tuple[str, ...] = (
     "account_sid", "address_sid", "address_requirements", "api_version", "beta", "capabilities",
     "date_created", "date_updated", "friendly_name", "identity_sid", "phone_number", "origin",
     "sid", "sms_application_sid", "sms_fallback_method", "sms_fallback_url", "sms_method",
@@ -215,7 +215,7 @@ class IncomingPhoneNumber(RegistryResource):
         owned_numbers.release(ctx.store, ctx.account, self.get(ctx, parent, sid))
 
     def render(self, ctx: Context, record: Record) -> Dict[str, Any]:
-        out = {name: record.get(name) for name in FIELDS}
+        out = {name: record.get(name) for name in self.fields}
         caps = record.get("capabilities") or {}
         out["capabilities"] = {name: bool(caps.get(name, False)) for name in CAPABILITIES}
         out["date_created"] = rfc2822(record["date_created"])
@@ -354,6 +354,7 @@ class TypedIncomingPhoneNumber(IncomingPhoneNumber):
     and buying one of that type (``PhoneNumber`` required; no ``AreaCode``)."""
 
     prefix = None  # no instances under these paths (``.../Local/PN….json`` is 404)
+    fields = tuple(f for f in FIELDS if f != "type")  # the spec's typed schemas have no type
     create_only = (PHONE_NUMBER,)
     required_on_create = ("PhoneNumber",)
     instance_methods = frozenset()
