@@ -282,7 +282,15 @@ class Handler:
     ) -> EncodedJSON:
         """One page of ``resource``'s list in its API's envelope (Trunking's ``meta``, or v2010's
         top-level ``*_uri`` fields, see ``api_v2010.wire``), from the same paging rules."""
-        items = resource.collection(ctx, parent)
+        filters: Dict[str, str] = {}
+        if isinstance(resource, v2010.Resource) and resource.list_filters:
+            values = parse_form(resource.list_filters, query)
+            filters = {p.name: query[p.name] for p in resource.list_filters if p.field in values}
+            items = resource.filtered(ctx, parent, values) if values else None
+        else:
+            items = None
+        if items is None:
+            items = resource.collection(ctx, parent)
         raw_size = query.get("PageSize")
         size = (
             DEFAULT_PAGE_SIZE if raw_size is None else min(PAGE_SIZE.parse(raw_size), MAX_PAGE_SIZE)
@@ -299,7 +307,16 @@ class Handler:
         if isinstance(resource, v2010.Resource):
             return EncodedJSON(
                 v2010.wire.list_envelope(
-                    key, items_json, ctx.path, size, page, token, records, has_previous, has_next
+                    key,
+                    items_json,
+                    ctx.path,
+                    size,
+                    page,
+                    token,
+                    records,
+                    has_previous,
+                    has_next,
+                    filters,
                 )
             )
         base = f"{ctx.base_url}{ctx.path}?PageSize={size}&Page="

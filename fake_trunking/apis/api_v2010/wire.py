@@ -21,7 +21,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from email.utils import format_datetime
 from functools import lru_cache
-from typing import List, Optional
+from types import MappingProxyType
+from typing import List, Mapping, Optional
 from urllib.parse import quote
 
 from ...core.collection import Record
@@ -64,13 +65,16 @@ def list_envelope(
     records: List[Record],
     has_previous: bool,
     has_next: bool,
+    filters: Mapping[str, str] = MappingProxyType({}),
 ) -> str:
     """The JSON text of one v2010 list page (``items_json``: the page's items, encoded).
 
     ``list_path`` is the list's path as requested (``.../SIP/CredentialLists.json``); every
-    ``*_uri`` is relative to the host, like the spec's examples.
+    ``*_uri`` is relative to the host, like the spec's examples, and keeps the list's
+    ``filters`` (their wire names and texts, before the paging parameters, as Twilio's do).
     """
-    base = f"{list_path}?PageSize={size}&Page="
+    query = "".join(f"{quote(k, safe='')}={quote(v, safe='')}&" for k, v in filters.items())
+    base = f"{list_path}?{query}PageSize={size}&Page="
     uri = f"{base}{page}"
     if token is not None:
         uri += "&PageToken=" + quote(token, safe="")
