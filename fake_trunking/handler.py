@@ -219,7 +219,7 @@ class Handler:
             # an account is registered only by a write that succeeds: a read or a failed
             # request leaves the store exactly as it was
             account = store.accounts.get(account_sid) or Account(account_sid)
-            ctx = Context(store, account, request.base_url, request.path)
+            ctx = Context(store, account, request.base_url, request.path, self.auth)
             try:
                 return self._operate(
                     ctx, resource, parent, sid, is_collection, method, form, request
@@ -236,7 +236,8 @@ class Handler:
         The path decides the API (``/v1/...`` Trunking, ``/2010-04-01/...`` API v2010), so one
         server serves both trees; on a Twilio host, the host must be that API's (Trunking's path
         on ``api.twilio.com`` is 404, as there). A v2010 path names an account: it must be the
-        caller's, else 401/20003 (docs/decisions.md "API v2010").
+        caller's, else 401/20003 (docs/decisions.md "API v2010"); the Account and Keys refuse a
+        Standard API key (one made through the Keys API) with 401/20003, as Twilio does.
         """
         path = request.path
         tree = path_api(path)
@@ -247,6 +248,10 @@ class Handler:
             return self.route(path)
         resource, path_account, parent, sid, is_collection = v2010.route(path)
         if path_account != account_sid:
+            raise errors.unauthenticated()
+        if resource.main_credentials_only and self.auth.is_standard_key(
+            request.headers.get("authorization")
+        ):
             raise errors.unauthenticated()
         return resource, parent, sid, is_collection
 

@@ -45,7 +45,11 @@ class Resource:
     # query parameters of the list (beyond paging), e.g. IncomingPhoneNumbers' PhoneNumber: parsed
     # by the handler (400/20001 when invalid), handed to ``filtered``, and kept in page URIs
     list_filters: ClassVar[Tuple[Param, ...]] = ()
-    is_account: ClassVar[bool] = False  # the Account itself: its {Sid} is the path's account
+    is_account: ClassVar[bool] = False
+    # Twilio: a Standard API key (every key the Keys API makes) may not call this resource
+    main_credentials_only: ClassVar[bool] = (
+        False  # the Account itself: its {Sid} is the path's account
+    )
 
     sid_re: ClassVar[Optional[re.Pattern[str]]] = None
 
