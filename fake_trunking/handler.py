@@ -219,7 +219,7 @@ class Handler:
             # an account is registered only by a write that succeeds: a read or a failed
             # request leaves the store exactly as it was
             account = store.accounts.get(account_sid) or Account(account_sid)
-            ctx = Context(store, account, request.base_url, request.path)
+            ctx = Context(store, account, request.base_url, request.path, self.auth)
             try:
                 return self._operate(
                     ctx, resource, parent, sid, is_collection, method, form, request
@@ -236,7 +236,8 @@ class Handler:
         The path decides the API (``/v1/...`` Trunking, ``/2010-04-01/...`` API v2010), so one
         server serves both trees; on a Twilio host, the host must be that API's (Trunking's path
         on ``api.twilio.com`` is 404, as there). A v2010 path names an account: it must be the
-        caller's, else 401/20003 (docs/decisions.md "API v2010").
+        caller's, else 401/20003 (docs/decisions.md "API v2010"); the Account and Keys refuse a
+        Standard API key (one made through the Keys API) with 401/20003, as Twilio does.
         """
         path = request.path
         tree = path_api(path)
@@ -247,6 +248,10 @@ class Handler:
             return self.route(path)
         resource, path_account, parent, sid, is_collection = v2010.route(path)
         if path_account != account_sid:
+            raise errors.unauthenticated()
+        if resource.main_credentials_only and self.auth.is_standard_key(
+            request.headers.get("authorization")
+        ):
             raise errors.unauthenticated()
         return resource, parent, sid, is_collection
 
@@ -282,7 +287,15 @@ class Handler:
     ) -> EncodedJSON:
         """One page of ``resource``'s list in its API's envelope (Trunking's ``meta``, or v2010's
         top-level ``*_uri`` fields, see ``api_v2010.wire``), from the same paging rules."""
-        items = resource.collection(ctx, parent)
+        filters: Dict[str, str] = {}
+        if isinstance(resource, v2010.Resource) and resource.list_filters:
+            values = parse_form(resource.list_filters, query)
+            filters = {p.name: query[p.name] for p in resource.list_filters if p.field in values}
+            items = resource.filtered(ctx, parent, values) if values else None
+        else:
+            items = None
+        if items is None:
+            items = resource.collection(ctx, parent)
         raw_size = query.get("PageSize")
         size = (
             DEFAULT_PAGE_SIZE if raw_size is None else min(PAGE_SIZE.parse(raw_size), MAX_PAGE_SIZE)
@@ -303,7 +316,16 @@ class Handler:
         if isinstance(resource, v2010.Resource):
             return EncodedJSON(
                 v2010.wire.list_envelope(
-                    key, items_json, ctx.path, size, page, token, records, has_previous, has_next
+                    key,
+                    items_json,
+                    ctx.path,
+                    size,
+                    page,
+                    token,
+                    records,
+                    has_previous,
+                    has_next,
+                    filters,
                 )
             )
         base = f"{ctx.base_url}{ctx.path}?PageSize={size}&Page="

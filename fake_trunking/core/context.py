@@ -7,8 +7,10 @@ absolute links) and the request path (for 404 messages), whatever API it belongs
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 from . import errors
+from .auth import Authenticator
 from .store import Account, Store
 
 
@@ -20,6 +22,7 @@ class Context:
     account: Account
     base_url: str  # scheme://host the request came in on, e.g. https://trunking.twilio.com
     path: str  # the request path, for 404 messages
+    auth: Optional[Authenticator] = None  # who may call (an Account shows its auth token)
 
     def not_found(self) -> errors.TwilioError:
         return errors.not_found(self.path)

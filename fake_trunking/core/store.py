@@ -106,6 +106,9 @@ class Store:
         # seconds), oldest reservation first; see ``domain_taken`` and ``release_domain``
         self.reserved_domains: Dict[str, datetime] = {}
         self.numbers: Dict[str, str] = {}  # E.164 number -> PN sid (a number has one owner)
+        # SK sid -> account of every API key made through the Keys API (authentication index)
+        self.key_accounts: Dict[str, str] = {}
+        self.started = self.now()  # the fake's start: every Account's date_created
         # bumped by every write (see ``writing``): whatever is derived from state, like the
         # handler's cache of rendered items, is valid only for the generation it was made in
         self.generation = 0
@@ -124,6 +127,7 @@ class Store:
             self.domains.clear()
             self.reserved_domains.clear()
             self.numbers.clear()
+            self.key_accounts.clear()
             if self.seed is not None:
                 self._rng = random.Random(self.seed)
             self._faker = None
@@ -215,6 +219,20 @@ class Store:
         obj.update(fields)
         registry.add(sid, obj)
         return obj
+
+    def account_for_key(self, key_sid: str, secret: str) -> Optional[str]:
+        """The account of the API key ``key_sid`` made through the Keys API when ``secret`` is
+        its secret (kept only as a salted hash, ``core.redact``); else None."""
+        from .redact import verify_secret
+
+        with self.lock:
+            account_sid = self.key_accounts.get(key_sid)
+            account = self.accounts.get(account_sid or "")
+            record = account.registry["SK"].get(key_sid) if account is not None else None
+            stored = record.get("secret_hash") if record is not None else None
+        if stored is None or not verify_secret(stored, secret):
+            return None
+        return account_sid
 
     def find_registry_object(self, account: Account, prefix: str, sid: str) -> Optional[Record]:
         return account.registry[prefix].get(sid)

@@ -15,14 +15,22 @@ from typing import Callable, Dict, List, Optional, Tuple, Union
 from ...core import errors
 from ...core.ids import ACCOUNT_SID
 from . import wire
+from .account import ACCOUNT, KEY
 from .available_phone_number import COUNTRY, TYPE_LISTS
 from .base import Context, NestedResource, RegistryResource, Resource
-from .credential_list import CREDENTIAL_LIST
+from .credential import CREDENTIAL
+from .credential_list import CREDENTIAL_LIST, IP_ACCESS_CONTROL_LIST
 from .incoming_phone_number import INCOMING_PHONE_NUMBER, LOCAL, MOBILE, TOLL_FREE
+from .ip_address import IP_ADDRESS
 
 # every v2010 resource the fake serves; ``route`` is built from their declarations
 RESOURCES: Tuple[Resource, ...] = (
     CREDENTIAL_LIST,
+    CREDENTIAL,
+    IP_ACCESS_CONTROL_LIST,
+    IP_ADDRESS,
+    ACCOUNT,
+    KEY,
     INCOMING_PHONE_NUMBER,
     LOCAL,
     MOBILE,

@@ -42,7 +42,14 @@ class Resource:
     fields: ClassVar[Tuple[str, ...]] = ()  # response fields, in the spec's order
     list_methods: ClassVar[FrozenSet[str]] = frozenset()  # on the list path
     instance_methods: ClassVar[FrozenSet[str]] = frozenset()  # on the instance path
-    is_account: ClassVar[bool] = False  # the Account itself: its {Sid} is the path's account
+    # query parameters of the list (beyond paging), e.g. IncomingPhoneNumbers' PhoneNumber: parsed
+    # by the handler (400/20001 when invalid), handed to ``filtered``, and kept in page URIs
+    list_filters: ClassVar[Tuple[Param, ...]] = ()
+    is_account: ClassVar[bool] = False
+    # Twilio: a Standard API key (every key the Keys API makes) may not call this resource
+    main_credentials_only: ClassVar[bool] = (
+        False  # the Account itself: its {Sid} is the path's account
+    )
 
     sid_re: ClassVar[Optional[re.Pattern[str]]] = None
 
@@ -99,6 +106,12 @@ class Resource:
 
     # -- rules (overridden per resource) -------------------------------------------------
     def collection(self, ctx: Context, parent: Optional[str]) -> Collection:
+        raise NotImplementedError
+
+    def filtered(self, ctx: Context, parent: Optional[str], values: Dict[str, Any]) -> Collection:
+        """The list's items that match ``values`` (``{field: parsed value}`` of the
+        ``list_filters`` given; never empty when called). A throwaway ``Collection`` of the
+        matches is fine: page tokens name items by SID, so a walk stays stable."""
         raise NotImplementedError
 
     def get(self, ctx: Context, parent: Optional[str], sid: Optional[str]) -> Record:

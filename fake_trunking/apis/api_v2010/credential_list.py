@@ -1,4 +1,5 @@
-"""SIP CredentialLists: ``/2010-04-01/Accounts/{AccountSid}/SIP/CredentialLists[/{Sid}].json``.
+"""SIP CredentialLists (``/2010-04-01/Accounts/{AccountSid}/SIP/CredentialLists[/{Sid}].json``)
+and SIP IpAccessControlLists (``.../SIP/IpAccessControlLists[/{Sid}].json``).
 
 Rules (spec; DECISIONS.md "API v2010 neighbours"): ``FriendlyName`` is required on create and
 update, at most 64 characters (the spec's description). A credential list is the account's registry
@@ -66,7 +67,7 @@ class ListResource(RegistryResource):
     def render(self, ctx: Context, record: Record) -> Dict[str, Any]:
         sid = record["sid"]
         base = self.base_path(record["account_sid"], None)
-        return {
+        shown = {
             "account_sid": record["account_sid"],
             "date_created": rfc2822(record["date_created"]),
             "date_updated": rfc2822(record["date_updated"]),
@@ -75,6 +76,7 @@ class ListResource(RegistryResource):
             "subresource_uris": {self.item_key: f"{base}/{sid}/{self.item_segment}.json"},
             "uri": f"{base}/{sid}.json",
         }
+        return {name: shown[name] for name in self.fields}  # the spec's order
 
 
 class CredentialList(ListResource):
@@ -87,4 +89,23 @@ class CredentialList(ListResource):
     item_segment = "Credentials"
 
 
+class IpAccessControlList(ListResource):
+    """``/2010-04-01/Accounts/{AccountSid}/SIP/IpAccessControlLists[/{Sid}].json``: FriendlyName
+    up to 255 characters (the spec's description), otherwise as a credential list."""
+
+    name = "SipIpAccessControlList"
+    schema = "api.v2010.account.sip.sip_ip_access_control_list"
+    segments = ("SIP", "IpAccessControlLists")
+    key = "ip_access_control_lists"
+    prefix = "AL"
+    params = (Param("FriendlyName", "friendly_name", max_length=255),)
+    fields = (
+        "sid", "account_sid", "friendly_name", "date_created", "date_updated",
+        "subresource_uris", "uri",
+    )  # fmt: skip
+    item_key = "ip_addresses"
+    item_segment = "IpAddresses"
+
+
 CREDENTIAL_LIST = CredentialList()
+IP_ACCESS_CONTROL_LIST = IpAccessControlList()

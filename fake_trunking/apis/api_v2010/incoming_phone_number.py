@@ -28,7 +28,6 @@ Rules (spec; Twilio's error pages; docs/decisions.md "Phone numbers"):
 from __future__ import annotations
 
 from typing import Any, Callable, ClassVar, Dict, List, Mapping, Optional, Tuple
-from urllib.parse import quote
 
 from ...core import errors, numbering, owned_numbers
 from ...core.collection import Collection, Record
@@ -259,39 +258,42 @@ class IncomingPhoneNumber(RegistryResource):
             return None
         return ctx.store.numbers.get(number)
 
-    def _filters(self, query: Mapping[str, str]) -> Tuple[Optional[Callable[[Record], bool]], str]:
-        """The list's filter as a predicate (None: no filter) and its query text."""
+    def _filters(
+        self, query: Mapping[str, str]
+    ) -> Tuple[Optional[Callable[[Record], bool]], Dict[str, str]]:
+        """The list's filter as a predicate (None: no filter) and the filters given, by wire
+        name (kept in the page URIs)."""
         tests: List[Callable[[Record], bool]] = []
-        shown: List[str] = []
+        shown: Dict[str, str] = {}
         friendly = query.get("FriendlyName")
         if friendly is not None:
             if len(friendly) > 64:
                 raise errors.invalid_parameter("FriendlyName", "must be at most 64 characters")
             tests.append(lambda r: r["friendly_name"] == friendly)
-            shown.append("FriendlyName=" + quote(friendly, safe=""))
+            shown["FriendlyName"] = friendly
         raw_beta = query.get("Beta")
         if raw_beta is not None:
             beta = Param("Beta", "beta", type="boolean").parse(raw_beta)
             if not beta:
                 tests.append(lambda r: not r.get("beta"))
-            shown.append(f"Beta={'true' if beta else 'false'}")
+            shown["Beta"] = "true" if beta else "false"
         number = query.get("PhoneNumber")
         if number is not None:
             pattern = number_filter(number)
             tests.append(lambda r: pattern.matches(r["phone_number"][1:]))
-            shown.append("PhoneNumber=" + quote(number, safe=""))
+            shown["PhoneNumber"] = number
         origin = query.get("Origin")
         if origin is not None:
             if len(origin) > 16:
                 raise errors.invalid_parameter("Origin", "must be twilio or hosted")
             tests.append(lambda r: r.get("origin") == origin)
-            shown.append("Origin=" + quote(origin, safe=""))
+            shown["Origin"] = origin
         if self.number_type is not None:
             wanted = numbering.NUMBER_TYPE[self.number_type]
             tests.append(lambda r: r.get("type") == wanted)
         if not tests:
-            return None, ""
-        return (lambda r: all(t(r) for t in tests)), "".join(s + "&" for s in shown)
+            return None, shown
+        return (lambda r: all(t(r) for t in tests)), shown
 
 
 def number_filter(raw: str) -> numbering.Pattern:

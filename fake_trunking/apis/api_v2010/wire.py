@@ -21,7 +21,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from email.utils import format_datetime
 from functools import lru_cache
-from typing import List, Optional
+from types import MappingProxyType
+from typing import List, Mapping, Optional
 from urllib.parse import quote
 
 from ...core.collection import Record
@@ -64,16 +65,16 @@ def list_envelope(
     records: List[Record],
     has_previous: bool,
     has_next: bool,
-    filters: str = "",
+    filters: Mapping[str, str] = MappingProxyType({}),
 ) -> str:
     """The JSON text of one v2010 list page (``items_json``: the page's items, encoded).
 
     ``list_path`` is the list's path as requested (``.../SIP/CredentialLists.json``); every
-    ``*_uri`` is relative to the host, like the spec's examples. ``filters`` is the list's
-    query (``FriendlyName=x&``, already encoded), kept in every ``*_uri`` before the paging
-    parameters as Twilio does, so the next page is of the same filtered list.
+    ``*_uri`` is relative to the host, like the spec's examples, and keeps the list's
+    ``filters`` (their wire names and texts, before the paging parameters, as Twilio's do).
     """
-    base = f"{list_path}?{filters}PageSize={size}&Page="
+    query = "".join(f"{quote(k, safe='')}={quote(v, safe='')}&" for k, v in filters.items())
+    base = f"{list_path}?{query}PageSize={size}&Page="
     uri = f"{base}{page}"
     if token is not None:
         uri += "&PageToken=" + quote(token, safe="")
