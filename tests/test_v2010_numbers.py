@@ -192,19 +192,25 @@ def test_bad_search_filters_are_400(fake: FakeTrunkingService, query: str) -> No
     assert_error(response, 400, 20001)
 
 
+def best_of_three(call: Any) -> float:
+    """The fastest of three runs (seconds): a real bound, not the machine's load."""
+    times = []
+    for _ in range(3):
+        started = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
 def test_an_adversarial_contains_answers_at_once(fake: FakeTrunkingService) -> None:
     for value in ("1" * (1 << 20), "%" * (1 << 20), "+" + "*%" * (1 << 19)):
         path = available_path(fake, "/US/Local.json?Contains=" + quote(value))
-        started = time.perf_counter()
-        response = raw(fake, "GET", path, base=V2010)
-        assert time.perf_counter() - started < 0.5
-        assert_error(response, 400, 20001)
+        assert best_of_three(lambda p=path: raw(fake, "GET", p, base=V2010)) < 0.5
+        assert_error(raw(fake, "GET", path, base=V2010), 400, 20001)
     # the matcher itself never backtracks: a worst-case pattern on the longest number
     pattern = numbering.Pattern("%*%*%*%*%*%*%9", start=False, end=True)
-    started = time.perf_counter()
-    for _ in range(2000):
-        assert not pattern.matches("1" * 15)
-    assert time.perf_counter() - started < 0.5
+    assert not pattern.matches("1" * 15)
+    assert best_of_three(lambda: [pattern.matches("1" * 15) for _ in range(2000)]) < 0.5
 
 
 def test_an_owned_number_is_never_offered(fake: FakeTrunkingService, client: Any) -> None:
@@ -220,6 +226,18 @@ def test_an_owned_number_is_never_offered(fake: FakeTrunkingService, client: Any
         n.phone_number not in fake.store.numbers
         for n in fake.client(other).available_phone_numbers("US").local.list(area_code=415)
     )
+
+
+def test_the_faker_provider_makes_the_same_kind_of_number() -> None:
+    from fake_trunking.core.faker_provider import make_faker
+
+    one, two = make_faker(5), make_faker(5)
+    number = one.available_phone_number("US", "Local")
+    assert number == two.available_phone_number("US", "Local")  # seeded
+    assert numbering.classify(number["phone_number"]) is not None and number["iso_country"] == "US"
+    assert one.available_phone_number("GB", "Mobile")["phone_number"].startswith("+447")
+    with pytest.raises(ValueError, match="Mobile"):
+        one.available_phone_number("US", "Mobile")
 
 
 # -- buying and the IncomingPhoneNumber -------------------------------------------------------

@@ -17,11 +17,13 @@ Rules (docs/decisions.md "Phone numbers"):
 
 from __future__ import annotations
 
-from typing import Any, Dict, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional
 
 from .collection import Record
 from .ids import is_sid
-from .store import Account, Store
+
+if TYPE_CHECKING:  # only annotations: the store makes Faker values, which use this module
+    from .store import Account, Store
 
 ADDRESS_REQUIREMENTS = ("none", "any", "local", "foreign")
 EMERGENCY_STATUSES = ("Active", "Inactive")
