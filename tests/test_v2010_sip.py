@@ -249,3 +249,346 @@ def test_async_client_round_trip(fake: FakeTrunkingService) -> None:
     made, fetched, listed = asyncio.run(flow())
     assert fetched.friendly_name == "async" and [c.sid for c in listed] == [made.sid]
     assert fake.client().sip.credential_lists.list() == []
+
+
+# -- Credentials ------------------------------------------------------------------------
+
+PASSWORD = "IWasAtSignal2018"
+
+
+def creds_path(fake: FakeTrunkingService, cl: str) -> str:
+    return f"{lists_path(fake)}/{cl}/Credentials"
+
+
+def test_credentials_every_operation(fake: FakeTrunkingService, client: Any) -> None:
+    cl = client.sip.credential_lists.create(friendly_name="PBX").sid
+    creds = client.sip.credential_lists(cl).credentials
+    made = creds.create(username="alice", password=PASSWORD)
+    account = fake.default_account_sid
+    assert made.sid.startswith("CR") and (made.username, made.credential_list_sid) == ("alice", cl)
+    assert made.account_sid == account
+    assert (
+        made.uri
+        == f"/2010-04-01/Accounts/{account}/SIP/CredentialLists/{cl}/Credentials/{made.sid}.json"
+    )
+    body = fake.calls[-1].body
+    assert set(body) == {
+        "sid", "account_sid", "credential_list_sid", "username", "date_created", "date_updated",
+        "uri",
+    }  # fmt: skip
+    assert creds(made.sid).fetch().username == "alice"
+    hash_before = fake.dump_state()["accounts"][account]["credentials"][cl][0]["password_hash"]
+    updated = creds(made.sid).update(password="AnotherPassw0rd")
+    assert updated.username == "alice"
+    hash_after = fake.dump_state()["accounts"][account]["credentials"][cl][0]["password_hash"]
+    assert hash_after != hash_before
+    others = [creds.create(username=f"u{i}", password=PASSWORD).sid for i in range(3)]
+    assert [c.sid for c in creds.list(page_size=2)] == [made.sid, *others]
+    assert [c.sid for c in creds.stream(page_size=3)] == [made.sid, *others]
+    page = creds.page(page_size=3)
+    assert [c.sid for c in page.next_page()] == others[2:]
+    assert creds(made.sid).delete() is True
+    assert [c.sid for c in creds.list()] == others
+    error = rest_error(creds(made.sid).fetch)
+    assert (error.status, error.code) == (404, 20404)
+
+
+@pytest.mark.parametrize(
+    ("form", "message"),
+    [
+        ("Password=" + PASSWORD, "Missing required parameter Username in the post body"),
+        ("Username=bob", "Missing required parameter Password in the post body"),
+        ("Username=&Password=" + PASSWORD, "Invalid Username: must not be empty"),
+        ("Username=" + "u" * 33 + "&Password=" + PASSWORD, None),
+        ("Username=bob&Password=Short1Aa", None),  # 8 characters
+        ("Username=bob&Password=alllowercase123", None),  # no upper case
+        ("Username=bob&Password=ALLUPPERCASE123", None),  # no lower case
+        ("Username=bob&Password=NoDigitsAtAllHere", None),
+        ("Username=bob&Password=" + "Aa1" * 100, None),  # above the bound on hashing work
+    ],
+)
+def test_credential_rules(fake: FakeTrunkingService, client: Any, form: str, message: Any) -> None:
+    cl = client.sip.credential_lists.create(friendly_name="PBX").sid
+    answer = raw(fake, "POST", creds_path(fake, cl) + ".json", form, base=V2010)
+    assert_error(answer, 400, 20001, message)
+    if message is None:
+        text = answer.json()["message"]
+        assert "Username" in text or "Password" in text
+    assert client.sip.credential_lists(cl).credentials.list() == []
+
+
+def test_the_password_rule_accepts_twilios_example_and_the_minimum(client: Any) -> None:
+    cl = client.sip.credential_lists.create(friendly_name="PBX").sid
+    creds = client.sip.credential_lists(cl).credentials
+    creds.create(username="a" * 32, password="IWasAtSignal2018")
+    creds.create(username="b", password="Abcdefghijk1")  # exactly 12
+    error = rest_error(creds(creds.list()[0].sid).update, password="weak")
+    assert (error.status, error.code) == (400, 20001)
+
+
+def test_usernames_are_unique_in_a_list_only(client: Any) -> None:
+    one = client.sip.credential_lists.create(friendly_name="one").sid
+    two = client.sip.credential_lists.create(friendly_name="two").sid
+    client.sip.credential_lists(one).credentials.create(username="alice", password=PASSWORD)
+    error = rest_error(
+        client.sip.credential_lists(one).credentials.create, username="alice", password=PASSWORD
+    )
+    assert (error.status, error.code) == (400, 20001) and "alice" in error.msg
+    client.sip.credential_lists(two).credentials.create(username="alice", password=PASSWORD)
+    client.sip.credential_lists(one).credentials.create(username="Alice", password=PASSWORD)
+
+
+def test_credentials_of_a_missing_or_foreign_list_are_404(fake: FakeTrunkingService) -> None:
+    mine = fake.client().sip.credential_lists.create(friendly_name="mine").sid
+    other = fake.client("AC" + "e" * 32)
+    for call in (
+        other.sip.credential_lists(mine).credentials.list,
+        lambda: other.sip.credential_lists(mine).credentials.create(
+            username="x", password=PASSWORD
+        ),
+    ):
+        with pytest.raises(Exception) as info:
+            call()
+        assert "20404" in str(info.value) or "404" in str(info.value)
+    missing = "CL" + "0" * 32
+    answer = raw(fake, "GET", creds_path(fake, missing) + ".json", base=V2010)
+    assert_error(
+        answer, 404, 20404, f"The requested resource {creds_path(fake, missing)}.json was not found"
+    )
+
+
+def test_deleting_a_list_deletes_its_credentials(fake: FakeTrunkingService, client: Any) -> None:
+    cl = client.sip.credential_lists.create(friendly_name="PBX").sid
+    cr = client.sip.credential_lists(cl).credentials.create(username="a", password=PASSWORD).sid
+    client.sip.credential_lists(cl).delete()
+    assert "credentials" not in fake.dump_state()["accounts"][fake.default_account_sid]
+    answer = raw(fake, "GET", f"{creds_path(fake, cl)}/{cr}.json", base=V2010)
+    assert_error(answer, 404, 20404)
+
+
+# -- IP access control lists and addresses ------------------------------------------------
+
+
+def test_ip_access_control_lists_every_operation(fake: FakeTrunkingService, client: Any) -> None:
+    acls = client.sip.ip_access_control_lists
+    made = acls.create(friendly_name="x" * 255)  # up to 255 characters (the spec)
+    account = fake.default_account_sid
+    assert made.sid.startswith("AL") and made.friendly_name == "x" * 255
+    base = f"/2010-04-01/Accounts/{account}/SIP/IpAccessControlLists/{made.sid}"
+    assert made.uri == base + ".json"
+    assert made.subresource_uris == {"ip_addresses": base + "/IpAddresses.json"}
+    assert acls(made.sid).fetch().sid == made.sid
+    assert acls(made.sid).update(friendly_name="Office").friendly_name == "Office"
+    more = [acls.create(friendly_name=f"n{i}").sid for i in range(3)]
+    assert [a.sid for a in acls.list(page_size=2)] == [made.sid, *more]
+    assert [a.sid for a in acls.page(page_size=2).next_page()] == more[1:]
+    path = f"/2010-04-01/Accounts/{account}/SIP/IpAccessControlLists.json"
+    assert_error(raw(fake, "POST", path, "FriendlyName=" + "x" * 256, base=V2010), 400, 20001)
+    assert_error(raw(fake, "POST", path, "", base=V2010), 400, 20001,
+                 "Missing required parameter FriendlyName in the post body")  # fmt: skip
+    assert acls(made.sid).delete() is True
+    assert [a.sid for a in acls.list()] == more
+
+
+def test_ip_addresses_every_operation(fake: FakeTrunkingService, client: Any) -> None:
+    al = client.sip.ip_access_control_lists.create(friendly_name="Office").sid
+    ips = client.sip.ip_access_control_lists(al).ip_addresses
+    made = ips.create(friendly_name="gateway", ip_address="203.0.113.10")
+    assert made.sid.startswith("IP") and made.cidr_prefix_length == 32  # the default
+    assert (made.ip_address, made.ip_access_control_list_sid) == ("203.0.113.10", al)
+    account = fake.default_account_sid
+    assert made.uri == (
+        f"/2010-04-01/Accounts/{account}/SIP/IpAccessControlLists/{al}/IpAddresses/{made.sid}.json"
+    )
+    wide = ips.create(friendly_name="office", ip_address="198.51.100.0", cidr_prefix_length=24)
+    assert wide.cidr_prefix_length == 24
+    updated = ips(made.sid).update(ip_address="203.0.113.11", cidr_prefix_length=0)
+    assert (updated.ip_address, updated.cidr_prefix_length, updated.friendly_name) == (
+        "203.0.113.11", 0, "gateway",
+    )  # fmt: skip
+    assert ips(made.sid).update(friendly_name="gw").friendly_name == "gw"
+    assert ips(made.sid).fetch().ip_address == "203.0.113.11"
+    assert [i.sid for i in ips.list(page_size=1)] == [made.sid, wide.sid]
+    assert [i.sid for i in ips.page(page_size=1).next_page()] == [wide.sid]
+    assert ips(made.sid).delete() is True
+    assert [i.sid for i in ips.list()] == [wide.sid]
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        "FriendlyName=gw",  # no IpAddress
+        "IpAddress=203.0.113.1",  # no FriendlyName
+        "FriendlyName=gw&IpAddress=203.0.113",
+        "FriendlyName=gw&IpAddress=203.0.113.256",
+        "FriendlyName=gw&IpAddress=203.0.113.01",  # a leading zero
+        "FriendlyName=gw&IpAddress=2001:db8::1",  # IPv4 only
+        "FriendlyName=gw&IpAddress=example.com",
+        "FriendlyName=gw&IpAddress=%D9%A1.2.3.4",  # a non-ASCII digit
+        "FriendlyName=gw&IpAddress=203.0.113.1&CidrPrefixLength=33",
+        "FriendlyName=gw&IpAddress=203.0.113.1&CidrPrefixLength=-1",
+        "FriendlyName=gw&IpAddress=203.0.113.1&CidrPrefixLength=wide",
+        "FriendlyName=" + "x" * 256 + "&IpAddress=203.0.113.1",
+    ],
+)
+def test_ip_address_rules(fake: FakeTrunkingService, client: Any, form: str) -> None:
+    al = client.sip.ip_access_control_lists.create(friendly_name="Office").sid
+    acls = f"/2010-04-01/Accounts/{fake.default_account_sid}/SIP/IpAccessControlLists"
+    path = f"{acls}/{al}/IpAddresses.json"
+    assert_error(raw(fake, "POST", path, form, base=V2010), 400, 20001)
+    assert client.sip.ip_access_control_lists(al).ip_addresses.list() == []
+
+
+def test_cidr_prefix_bounds_are_accepted(client: Any) -> None:
+    al = client.sip.ip_access_control_lists.create(friendly_name="Office").sid
+    ips = client.sip.ip_access_control_lists(al).ip_addresses
+    for n in (0, 32):
+        assert ips.create(friendly_name="b", ip_address="0.0.0.0", cidr_prefix_length=n)
+    error = rest_error(ips(ips.list()[0].sid).update, cidr_prefix_length=40)
+    assert (error.status, error.code) == (400, 20001)
+
+
+# -- one world: deletes, seeds, auth types ------------------------------------------------
+
+
+def test_deleting_lists_a_trunk_uses_dissociates_them(
+    fake: FakeTrunkingService, client: Any
+) -> None:
+    cl = client.sip.credential_lists.create(friendly_name="PBX").sid
+    al = client.sip.ip_access_control_lists.create(friendly_name="Office").sid
+    trunk = client.trunking.v1.trunks.create(friendly_name="t").sid
+    trunking = client.trunking.v1.trunks(trunk)
+    trunking.credentials_lists.create(credential_list_sid=cl)
+    trunking.ip_access_control_lists.create(ip_access_control_list_sid=al)
+    assert trunking.fetch().auth_type_set == ["CREDENTIAL_LIST", "IP_ACL"]
+    client.sip.credential_lists(cl).delete()
+    assert trunking.credentials_lists.list() == []
+    assert trunking.fetch().auth_type_set == ["IP_ACL"]
+    client.sip.ip_access_control_lists(al).delete()
+    assert trunking.ip_access_control_lists.list() == []
+    assert trunking.fetch().auth_type == ""
+    error = rest_error(trunking.credentials_lists.create, credential_list_sid=cl)
+    assert (error.status, error.code) == (404, 20404)
+
+
+def test_seeded_acls_are_v2010_objects_and_v2010_acls_associate(
+    fake: FakeTrunkingService, client: Any
+) -> None:
+    seeded = fake.seed_ip_access_control_list(friendly_name="Seeded ACL")
+    fetched = client.sip.ip_access_control_lists(seeded).fetch()
+    assert fetched.friendly_name == "Seeded ACL"
+    made = client.sip.ip_access_control_lists.create(friendly_name="Made").sid
+    trunk = client.trunking.v1.trunks.create(friendly_name="t").sid
+    linked = client.trunking.v1.trunks(trunk).ip_access_control_lists.create(
+        ip_access_control_list_sid=made
+    )
+    assert linked.friendly_name == "Made"
+    ip = client.sip.ip_access_control_lists(seeded).ip_addresses.create(
+        friendly_name="gw", ip_address="192.0.2.1"
+    )
+    assert ip.ip_access_control_list_sid == seeded
+    # the association's dates are the object's, in Trunking's ISO form
+    assert linked.date_created == client.sip.ip_access_control_lists(made).fetch().date_created
+
+
+def test_a_trunking_delete_of_the_association_keeps_the_v2010_list(client: Any) -> None:
+    cl = client.sip.credential_lists.create(friendly_name="PBX").sid
+    trunk = client.trunking.v1.trunks.create(friendly_name="t").sid
+    client.trunking.v1.trunks(trunk).credentials_lists.create(credential_list_sid=cl)
+    client.trunking.v1.trunks(trunk).credentials_lists(cl).delete()
+    assert client.sip.credential_lists(cl).fetch().friendly_name == "PBX"
+    client.trunking.v1.trunks(trunk).delete()
+    assert client.sip.credential_lists(cl).fetch().friendly_name == "PBX"
+
+
+# -- faults, state ----------------------------------------------------------------------
+
+
+def test_a_fault_path_tells_the_two_apis_apart(fake: FakeTrunkingService, client: Any) -> None:
+    fake.inject_fault(503, path=r"/2010-04-01/Accounts/\w+/SIP/CredentialLists\.json", times=None)
+    fake.inject_fault(500, path=r"/Trunks/\w+/CredentialLists", times=None)
+    error = rest_error(client.sip.credential_lists.create, friendly_name="x")
+    assert (error.status, error.code) == (503, 20503)
+    trunk = client.trunking.v1.trunks.create(friendly_name="t")  # neither fault matches
+    assert trunk.sid
+    seeded = fake.seed_credential_list(friendly_name="s")
+    assert client.sip.credential_lists(seeded).fetch().sid == seeded  # the instance path is not hit
+    error = rest_error(
+        client.trunking.v1.trunks(trunk.sid).credentials_lists.create, credential_list_sid=seeded
+    )
+    assert error.status == 500
+
+
+def test_state_round_trip_carries_every_v2010_object(
+    fake: FakeTrunkingService, client: Any
+) -> None:
+    import json
+
+    cl = client.sip.credential_lists.create(friendly_name="PBX").sid
+    client.sip.credential_lists(cl).credentials.create(username="alice", password=PASSWORD)
+    al = client.sip.ip_access_control_lists.create(friendly_name="Office").sid
+    client.sip.ip_access_control_lists(al).ip_addresses.create(
+        friendly_name="gw", ip_address="203.0.113.5", cidr_prefix_length=28
+    )
+    key = client.new_keys.create(friendly_name="ci")
+    snapshot = fake.dump_state()
+    text = json.dumps(snapshot)
+    assert PASSWORD not in text and key.secret not in text
+    account = fake.default_account_sid
+    with FakeTrunkingService(seed=99) as other:
+        other.load_state(snapshot)
+        assert other.dump_state() == snapshot
+        there = other.client(account)
+        assert [c.username for c in there.sip.credential_lists(cl).credentials.list()] == ["alice"]
+        ip = there.sip.ip_access_control_lists(al).ip_addresses.list()[0]
+        assert (ip.ip_address, ip.cidr_prefix_length) == ("203.0.113.5", 28)
+        from twilio.rest import Client
+
+        keyed = Client(key.sid, key.secret, account)
+        assert [c.sid for c in keyed.sip.credential_lists.list()] == [cl]
+
+
+def _broken(snapshot: Any, account: str, edit: Any) -> Any:
+    import copy
+
+    bad = copy.deepcopy(snapshot)
+    edit(bad["accounts"][account])
+    return bad
+
+
+@pytest.mark.parametrize(
+    ("edit", "says"),
+    [
+        (lambda a: next(iter(a["credentials"].values()))[0].update(password_hash=PASSWORD),
+         "password_hash is not a salted hash"),
+        (lambda a: next(iter(a["credentials"].values()))[0].update(password=PASSWORD),
+         "missing or unknown"),
+        (lambda a: next(iter(a["credentials"].values()))[0].update(username="u" * 33),
+         "username"),
+        (lambda a: next(iter(a["credentials"].values())).append(
+            dict(next(iter(a["credentials"].values()))[0], sid="CR" + "1" * 32)),
+         "appears twice"),
+        (lambda a: a["credentials"].update({"CL" + "9" * 32: []}), "no such CL object"),
+        (lambda a: next(iter(a["ip_addresses"].values()))[0].update(ip_address="300.1.1.1"),
+         "IpAddress"),
+        (lambda a: next(iter(a["ip_addresses"].values()))[0].update(cidr_prefix_length=33),
+         "CidrPrefixLength"),
+        (lambda a: a["registry"]["SK"][0].update(secret_hash="plain-secret"),
+         "secret_hash is not a salted hash"),
+        (lambda a: a["registry"]["SK"][0].update(secret="plain-secret"), "missing or unknown"),
+    ],
+)  # fmt: skip
+def test_bad_v2010_state_is_refused_and_changes_nothing(
+    fake: FakeTrunkingService, client: Any, edit: Any, says: str
+) -> None:
+    cl = client.sip.credential_lists.create(friendly_name="PBX").sid
+    client.sip.credential_lists(cl).credentials.create(username="alice", password=PASSWORD)
+    al = client.sip.ip_access_control_lists.create(friendly_name="Office").sid
+    client.sip.ip_access_control_lists(al).ip_addresses.create(
+        friendly_name="g", ip_address="192.0.2.1"
+    )
+    client.new_keys.create()
+    snapshot = fake.dump_state()
+    with pytest.raises(ValueError, match=says):
+        fake.load_state(_broken(snapshot, fake.default_account_sid, edit))
+    assert fake.dump_state() == snapshot

@@ -63,7 +63,8 @@ def form_secrets(text: str) -> list[str]:
     from urllib.parse import parse_qsl
 
     wanted = {f.lower() for f in SECRET_FORM_FIELDS}
-    return [v for k, v in parse_qsl(text, keep_blank_values=True) if k.lower() in wanted and v]
+    pairs = parse_qsl(text, keep_blank_values=True)
+    return [v for k, v in pairs if k.lower() in wanted and v and v != REDACTED]
 
 
 def json_secrets(text: str) -> list[str]:
