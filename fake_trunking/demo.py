@@ -93,9 +93,9 @@ def _run_against_server(
     from twilio.base.exceptions import TwilioException
 
     from .clients.server_client import client_for, normalize_base_url
+    from .core.auth import DEFAULT_AUTH_TOKEN
     from .core.errors import TwilioError
     from .server.admin_client import AdminClient
-    from .service import DEFAULT_AUTH_TOKEN
 
     def fail(message: str) -> SystemExit:
         return SystemExit(f"fake-trunking demo: {' '.join(message.split())}")

@@ -13,16 +13,30 @@ changes nothing. Any exception that is not a ``TwilioError`` is a bug in the fak
 
 from __future__ import annotations
 
-import json
 import logging
 import random
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple
+from typing import (
+    Any,
+    Dict,
+    FrozenSet,
+    Iterable,
+    List,
+    Mapping,
+    Optional,
+    Protocol,
+    Tuple,
+)
 from urllib.parse import quote
 
-from .apis.trunking_v1 import BY_SEGMENT, TRUNK, Context, Resource
+from .apis import api_v2010 as v2010
+from .apis.trunking_v1 import BY_SEGMENT, TRUNK, Resource
 from .core import errors
 from .core.auth import Authenticator
-from .core.collection import Record
+from .core.collection import Collection, Record
+from .core.context import Context
+from .core.hosts import API_V2010, TRUNKING_V1, api_of
+from .core.jsontext import EncodedJSON
+from .core.jsontext import encode as _encode
 from .core.messages import Request, Response
 from .core.params import Param, parse_form
 from .core.store import Account, Store
@@ -69,23 +83,38 @@ def is_preflight(request: Request) -> bool:
 FRAGMENT_CACHE_SIZE = 20_000  # rendered items kept between writes (see Handler._encoded)
 
 
-def _make_encoder() -> Callable[[Any], str]:
-    """``json.dumps`` with its defaults, minus the per-call set-up: the C encoder is made once
-    (a page encodes up to 1,000 items one by one, see ``Handler._encoded``)."""
-    from json import encoder
+class Operable(Protocol):
+    """What the handler needs of a resource, whichever API it belongs to (``apis/*/base.py``)."""
 
-    make = getattr(encoder, "c_make_encoder", None)
-    if make is None:  # no C accelerator (e.g. PyPy)
-        return json.JSONEncoder(check_circular=False).encode
-    chunks = make(None, None, encoder.encode_basestring_ascii, None, ": ", ", ", False, False, True)
-    return lambda payload: "".join(chunks(payload, 0))
+    @property
+    def key(self) -> Optional[str]: ...
+    @property
+    def list_methods(self) -> FrozenSet[str]: ...
+    @property
+    def instance_methods(self) -> FrozenSet[str]: ...
+    @property
+    def required_on_create(self) -> Tuple[str, ...]: ...
+    @property
+    def required_on_update(self) -> Tuple[str, ...]: ...
+    def create_params(self) -> Tuple[Param, ...]: ...
+    def update_params(self) -> Tuple[Param, ...]: ...
+    def collection(self, ctx: Context, parent: Optional[str]) -> Collection: ...
+    def get(self, ctx: Context, parent: Optional[str], sid: Optional[str]) -> Record: ...
+    def create(self, ctx: Context, parent: Optional[str], values: Dict[str, Any]) -> Record: ...
+    def update(
+        self, ctx: Context, parent: Optional[str], sid: Optional[str], values: Dict[str, Any]
+    ) -> Record: ...
+    def delete(self, ctx: Context, parent: Optional[str], sid: str) -> None: ...
+    def render(self, ctx: Context, record: Record) -> Dict[str, Any]: ...
 
 
-_encode = _make_encoder()
-
-
-class EncodedJSON(str):
-    """A payload that is already JSON text (a page assembled from cached items)."""
+def path_api(path: str) -> Optional[str]:
+    """Which API's path tree ``path`` is in (``/v1/...`` or ``/2010-04-01/...``), or None."""
+    if path.startswith("/v1/"):
+        return TRUNKING_V1
+    if path.startswith(v2010.wire.PREFIX + "/"):
+        return API_V2010
+    return None
 
 
 class MethodNotAllowed(errors.TwilioError):
@@ -105,7 +134,7 @@ class Handler:
         self.auth = auth
         seed = store.seed
         self._request_ids = random.Random(seed ^ 0x5EED) if seed is not None else random.Random()
-        self._fragments: Dict[Tuple[int, str], str] = {}
+        self._fragments: Dict[Tuple[int, int, str], str] = {}
         self._fragments_generation = -1
 
     def handle(self, request: Request) -> Response:
@@ -154,7 +183,7 @@ class Handler:
         text = payload if isinstance(payload, EncodedJSON) else _encode(payload)
         return Response(status, headers, text.encode("utf-8"))
 
-    def _encoded(self, ctx: Context, resource: Resource, record: Record) -> str:
+    def _encoded(self, ctx: Context, resource: Operable, record: Record) -> str:
         """``record`` rendered and JSON-encoded, from the cache when state has not changed.
 
         Pages are the one place where rendering dominates (50 to 1000 items a request), so each
@@ -167,7 +196,7 @@ class Handler:
         if self._fragments_generation != generation or len(cache) >= FRAGMENT_CACHE_SIZE:
             cache.clear()
             self._fragments_generation = generation
-        key = (id(record), ctx.base_url)
+        key = (id(record), id(resource), ctx.base_url)
         text = cache.get(key)
         if text is None:
             text = cache[key] = _encode(resource.render(ctx, record))
@@ -204,7 +233,7 @@ class Handler:
     def _dispatch(self, request: Request, who: List[str]) -> Tuple[int, Any]:
         account_sid = self.auth.account_for(request.headers.get("authorization"))
         who.append(account_sid)
-        resource, parent, sid, is_collection = self.route(request.path)
+        resource, parent, sid, is_collection = self.route_request(request, account_sid)
         method = request.method.upper()
         allowed = resource.list_methods if is_collection else resource.instance_methods
         if method not in allowed:
@@ -215,19 +244,46 @@ class Handler:
             # an account is registered only by a write that succeeds: a read or a failed
             # request leaves the store exactly as it was
             account = store.accounts.get(account_sid) or Account(account_sid)
-            ctx = Context(store, account, request.base_url, request.path)
+            ctx = Context(store, account, request.base_url, request.path, self.auth)
             try:
                 return self._operate(
                     ctx, resource, parent, sid, is_collection, method, form, request
                 )
             finally:
-                if method != "GET" and (len(account.trunks) or account.children):
+                if method != "GET" and not account.is_empty():
                     store.accounts.setdefault(account_sid, account)
+
+    def route_request(
+        self, request: Request, account_sid: str
+    ) -> Tuple[Operable, Optional[str], Optional[str], bool]:
+        """The resource a request is for: ``(resource, parent sid, item sid, is_collection)``.
+
+        The path decides the API (``/v1/...`` Trunking, ``/2010-04-01/...`` API v2010), so one
+        server serves both trees; on a Twilio host, the host must be that API's (Trunking's path
+        on ``api.twilio.com`` is 404, as there). A v2010 path names an account: it must be the
+        caller's, else 401/20003 (docs/decisions.md "API v2010"); the Account and Keys refuse a
+        Standard API key (one made through the Keys API) with 401/20003, as Twilio does.
+        """
+        path = request.path
+        tree = path_api(path)
+        host = api_of(request.base_url + "/")
+        if tree is None or (host is not None and host != tree):
+            raise errors.not_found(path)
+        if tree == TRUNKING_V1:
+            return self.route(path)
+        resource, path_account, parent, sid, is_collection = v2010.route(path)
+        if path_account != account_sid:
+            raise errors.unauthenticated()
+        if resource.main_credentials_only and self.auth.is_standard_key(
+            request.headers.get("authorization")
+        ):
+            raise errors.unauthenticated()
+        return resource, parent, sid, is_collection
 
     def _operate(
         self,
         ctx: Context,
-        resource: Resource,
+        resource: Operable,
         parent: Optional[str],
         sid: Optional[str],
         is_collection: bool,
@@ -245,16 +301,26 @@ class Handler:
         if method == "GET":
             return 200, resource.render(ctx, record)
         if method == "POST":
-            values = parse_form(resource.update_params(), form)
+            values = parse_form(resource.update_params(), form, resource.required_on_update)
             return 200, resource.render(ctx, resource.update(ctx, parent, sid, values))
         assert sid is not None
         resource.delete(ctx, parent, sid)
         return 204, None
 
     def list_page(
-        self, ctx: Context, resource: Resource, parent: Optional[str], query: Dict[str, str]
+        self, ctx: Context, resource: Operable, parent: Optional[str], query: Dict[str, str]
     ) -> EncodedJSON:
-        items = resource.collection(ctx, parent)
+        """One page of ``resource``'s list in its API's envelope (Trunking's ``meta``, or v2010's
+        top-level ``*_uri`` fields, see ``api_v2010.wire``), from the same paging rules."""
+        filters: Dict[str, str] = {}
+        if isinstance(resource, v2010.Resource) and resource.list_filters:
+            values = parse_form(resource.list_filters, query)
+            filters = {p.name: query[p.name] for p in resource.list_filters if p.field in values}
+            items = resource.filtered(ctx, parent, values) if values else None
+        else:
+            items = None
+        if items is None:
+            items = resource.collection(ctx, parent)
         raw_size = query.get("PageSize")
         size = (
             DEFAULT_PAGE_SIZE if raw_size is None else min(PAGE_SIZE.parse(raw_size), MAX_PAGE_SIZE)
@@ -264,13 +330,33 @@ class Handler:
         token = query.get("PageToken") or None
         if page > 0 and token is None:
             raise errors.page_token_required()
+        if isinstance(resource, v2010.Resource):  # a list with filters or made on the fly
+            own = resource.list_body(ctx, parent, query, size, page, token)
+            if own is not None:
+                return EncodedJSON(own)
         records, has_previous, has_next = items.page(size, token)
+        key = resource.key
+        assert key is not None
+        items_json = ", ".join([self._encoded(ctx, resource, r) for r in records])
+        if isinstance(resource, v2010.Resource):
+            return EncodedJSON(
+                v2010.wire.list_envelope(
+                    key,
+                    items_json,
+                    ctx.path,
+                    size,
+                    page,
+                    token,
+                    records,
+                    has_previous,
+                    has_next,
+                    filters,
+                )
+            )
         base = f"{ctx.base_url}{ctx.path}?PageSize={size}&Page="
         url = f"{base}{page}"
         if token is not None:
             url += "&PageToken=" + quote(token, safe="")
-        assert resource.key is not None
-        items_json = ", ".join([self._encoded(ctx, resource, r) for r in records])
         meta = _encode(
             {
                 "page": page,
@@ -285,7 +371,7 @@ class Handler:
                 "next_page_url": (
                     f"{base}{page + 1}&PageToken=PA{records[-1]['sid']}" if has_next else None
                 ),
-                "key": resource.key,
+                "key": key,
             }
         )
-        return EncodedJSON(f'{{"{resource.key}": [{items_json}], "meta": {meta}}}')
+        return EncodedJSON(f'{{"{key}": [{items_json}], "meta": {meta}}}')

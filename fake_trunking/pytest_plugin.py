@@ -443,12 +443,12 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     config = session.config
     if not (config.getoption("trunking_block_network") or config.getini("trunking_block_network")):
         return
-    from .core.hosts import is_trunking_url
+    from .core.hosts import is_served_url
     from .intercept import network
 
     mode = config.stash.get(_mode_key, "fake")
     if mode in RECORDING_MODES:
-        network.block(lambda host: is_trunking_url(f"https://{host}/"))
+        network.block(lambda host: is_served_url(f"https://{host}/"))
     else:
         network.block()
 

@@ -25,7 +25,7 @@ from . import state
 from .apis.trunking_v1.association import seed_list, seed_phone_number
 from .apis.trunking_v1.trunk import seed_trunks
 from .core import hosts
-from .core.auth import ApiKeys, Authenticator
+from .core.auth import DEFAULT_AUTH_TOKEN, ApiKeys, Authenticator
 from .core.calllog import CallLog
 from .core.messages import NO_RESPONSE, Call, Request, Response
 from .core.store import Clock, Store
@@ -40,7 +40,6 @@ from .options import checked
 if TYPE_CHECKING:
     from twilio.rest import Client
 
-DEFAULT_AUTH_TOKEN = "fake-trunking-auth-token"
 
 HOST_RE = hosts.HOST_RE  # the Trunking hosts (defined once, in ``core.hosts``)
 
@@ -88,7 +87,10 @@ class FakeTrunkingService(FaultInjection, Inspection):
             domain_reservation_days=domain_reservation_days,
             max_origination_urls_per_trunk=max_origination_urls_per_trunk,
         )
-        self.handler = Handler(self.store, Authenticator(self.credentials, self.api_keys))
+        self.handler = Handler(
+            self.store,
+            Authenticator(self.credentials, self.api_keys, key_lookup=self.store.account_for_key),
+        )
         if self.credentials:
             self.default_account_sid = next(iter(self.credentials))
         else:

@@ -10,8 +10,15 @@ that seeds a fake (cassettes). Format, version 1::
          "credential_lists": {"TK…": ["CL…", …]},           # associations, in order
          "ip_access_control_lists": {"TK…": ["AL…", …]},
          "phone_numbers": {"TK…": ["PN…", …]},
-         "registry": {"CL": [<object>, …], "AL": [...], "PN": [...]}}},
+         "registry": {"CL": [<object>, …], "AL": [...], "PN": [...], "SK": [...]},
+         "credentials": {"CL…": [<credential>, …]},       # API v2010, under their list
+         "ip_addresses": {"AL…": [<ip address>, …]}}},
      "reserved_domains": {"old.pstn.twilio.com": "2026-12-31T10:00:00Z", …}}
+
+``registry.SK`` (API keys made through the Keys API), ``credentials`` and ``ip_addresses`` are
+present only when some are. A credential holds ``password_hash`` and a key ``secret_hash`` (salted
+hashes, ``core.redact``), never a password or secret in the clear; a snapshot with anything else
+there is refused.
 
 ``reserved_domains`` (present only when some are; see ``domain_reservation_days``) maps each
 lower-cased DomainName of a deleted trunk to the moment it is free again; a reservation that has
@@ -34,17 +41,21 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
-from typing import Any, Dict, Mapping, Optional, Tuple
+from typing import Any, Dict, Mapping, Optional, Set, Tuple
 
+from .apis.api_v2010.account import Key
+from .apis.api_v2010.credential import MAX_USERNAME
+from .apis.api_v2010.ip_address import IpAddress
 from .apis.trunking_v1 import recording
-from .apis.trunking_v1.association import ADDRESS_REQUIREMENTS, PHONE_NUMBER_DEFAULTS
 from .apis.trunking_v1.origination_url import OriginationUrl
 from .apis.trunking_v1.recording import Recording
 from .apis.trunking_v1.trunk import Trunk, check_domain
+from .core import owned_numbers
 from .core.collection import Record
 from .core.errors import TwilioError
 from .core.ids import ISO_DATE, is_sid
 from .core.params import Param
+from .core.redact import is_hash
 from .core.store import DATE_FORMAT, Account, Store, format_date
 
 FORMAT = "fake-trunking-state"
@@ -73,9 +84,24 @@ ASSOCIATIONS = (
 )
 
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}\Z")
-PHONE_NUMBER_FIELDS = frozenset(PHONE_NUMBER_DEFAULTS) | {
-    "sid", "account_sid", "date_created", "date_updated", "friendly_name", "phone_number",
-}  # fmt: skip
+KEY_FIELDS = frozenset(
+    {"sid", "account_sid", "friendly_name", "date_created", "date_updated", "secret_hash"}
+)
+# API-v2010 objects under a registry object: (snapshot key, parent prefix, own prefix, fields)
+NESTED = (
+    (
+        "credentials", "CL", "CR",
+        frozenset({"sid", "account_sid", "credential_list_sid", "username", "password_hash",
+                   "date_created", "date_updated"}),
+    ),
+    (
+        "ip_addresses", "AL", "IP",
+        frozenset({"sid", "account_sid", "friendly_name", "ip_address", "cidr_prefix_length",
+                   "ip_access_control_list_sid", "date_created", "date_updated"}),
+    ),
+)  # fmt: skip
+ADDRESS_REQUIREMENTS = owned_numbers.ADDRESS_REQUIREMENTS
+PHONE_NUMBER_FIELDS = owned_numbers.PHONE_NUMBER_FIELDS
 
 
 def dump(store: Store) -> Dict[str, Any]:
@@ -88,9 +114,19 @@ def dump(store: Store) -> Dict[str, Any]:
                 "trunks": [dict(t, recording=recording.shown(t["recording"])) for t in trunks],
                 "origination_urls": {},
                 "registry": {
-                    k: [_copy(o) for o in v.values()] for k, v in account.registry.items()
+                    k: [_copy(o) for o in v]
+                    for k, v in account.registry.items()
+                    if k in ("CL", "AL", "PN") or len(v)
                 },
             }
+            for key, parent_prefix, _prefix, _fields in NESTED:
+                nested: Dict[str, Any] = {}
+                for parent in account.registry[parent_prefix]:
+                    items = account.nested_items(parent["sid"], key)
+                    if items is not None and len(items):
+                        nested[parent["sid"]] = [_copy(r) for r in items]
+                if nested:
+                    entry[key] = nested
             for key, _prefix in ASSOCIATIONS:
                 entry[key] = {}
             for trunk in trunks:
@@ -115,6 +151,7 @@ def load(store: Store, snapshot: Mapping[str, Any]) -> None:
     accounts, domains, numbers = _build(
         snapshot, store.max_trunks_per_account, store.max_origination_urls_per_trunk
     )
+    keys = {k["sid"]: sid for sid, a in accounts.items() for k in a.registry["SK"]}
     reserved = _reservations(snapshot.get("reserved_domains", {}), domains)
     with store.writing(replace=True):
         store.accounts.clear()
@@ -125,6 +162,8 @@ def load(store: Store, snapshot: Mapping[str, Any]) -> None:
         store.reserved_domains.update(reserved)
         store.numbers.clear()
         store.numbers.update(numbers)
+        store.key_accounts.clear()
+        store.key_accounts.update(keys)
 
 
 def _copy(value: Any) -> Any:
@@ -225,10 +264,51 @@ def _check_phone_number(obj: Mapping[str, Any], where: str) -> None:
     for name in ("sms_fallback_method", "sms_method", "status_callback_method",
                  "voice_fallback_method", "voice_method"):  # fmt: skip
         _need(obj[name] in (None, "GET", "POST"), where, name)
+    problem = owned_numbers.check_stored(obj)
+    _need(problem is None, where, str(problem))
     for name in ("api_version", "sms_application_sid", "sms_fallback_url", "sms_url",
                  "status_callback", "voice_application_sid", "voice_fallback_url",
                  "voice_url"):  # fmt: skip
         _need(obj[name] is None or isinstance(obj[name], str), where, name)
+
+
+def _load_nested(raw: Mapping[str, Any], account: Account, where: str) -> None:
+    """``credentials`` and ``ip_addresses``: each under a list of the account's registry, each
+    record exactly the stored fields, valid by the API's own rules (a credential's username 1 to
+    32 characters and unique in its list, its ``password_hash`` a salted hash; an address's
+    ``IpAddress``, ``CidrPrefixLength`` and ``FriendlyName`` by the IpAddress parameters)."""
+    for key, parent_prefix, prefix, fields in NESTED:
+        groups = raw.get(key, {})
+        _need(isinstance(groups, dict), f"{where}.{key}", "not an object")
+        parent_field = "credential_list_sid" if prefix == "CR" else "ip_access_control_list_sid"
+        for parent, items in groups.items():
+            w = f"{where}.{key}.{str(parent)[:34]}"
+            _need(parent in account.registry[parent_prefix], w, f"no such {parent_prefix} object")
+            _need(isinstance(items, list), w, "not a list")
+            collection = account.nested_items(parent, key, create=True)
+            assert collection is not None
+            usernames: Set[str] = set()
+            for i, raw_item in enumerate(items):
+                wi = f"{w}[{i}]"
+                item = _record(raw_item, fields, wi)
+                sid = _sid(item["sid"], prefix, wi + ".sid")
+                _need(item["account_sid"] == account.sid, wi, "account_sid differs")
+                _need(item[parent_field] == parent, wi, f"{parent_field} differs from its list")
+                _need(sid not in collection, wi, "duplicate SID")
+                if prefix == "CR":
+                    name = item["username"]
+                    _need(
+                        isinstance(name, str) and 1 <= len(name) <= MAX_USERNAME,
+                        wi,
+                        f"username must be 1 to {MAX_USERNAME} characters",
+                    )
+                    _need(name not in usernames, wi, f"username {name!r} appears twice")
+                    usernames.add(name)
+                    # a hash, never a password: a clear password is refused, not stored
+                    _need(is_hash(item["password_hash"]), wi, "password_hash is not a salted hash")
+                else:
+                    _check_params(item, IpAddress.params, wi)
+                collection.add(sid, item)
 
 
 def _count(value: Any) -> int:
@@ -271,7 +351,8 @@ def _check_shape(
                     )
         registry = raw.get("registry")
         total += _count(trunks) + (_count(registry) if isinstance(registry, dict) else 0)
-        for key in ("origination_urls", *(k for k, _p in ASSOCIATIONS)):
+        nested_keys = (k for k, _pp, _p, _f in NESTED)
+        for key in ("origination_urls", *(k for k, _p in ASSOCIATIONS), *nested_keys):
             total += _count(raw.get(key))
         _need(
             total <= MAX_OBJECTS,
@@ -297,6 +378,7 @@ def _build(
     accounts: Dict[str, Account] = {}
     domains: Dict[str, Tuple[str, str]] = {}
     numbers: Dict[str, str] = {}
+    key_sids: Set[str] = set()  # an API key has one account
     for ac, raw in raw_accounts.items():
         _sid(ac, "AC", "accounts")
         where = f"accounts.{ac}"
@@ -314,12 +396,28 @@ def _build(
                 _need(obj.get("account_sid") == ac, w, "account_sid differs from its account")
                 _need(isinstance(obj.get("friendly_name"), (str, type(None))), w, "friendly_name")
                 if prefix == "PN":
+                    # a snapshot from before API v2010 was served lacks its fields: defaults
+                    obj = {**owned_numbers.V2010_DEFAULTS, **obj}
                     _check_phone_number(obj, w)
                     number = obj.get("phone_number")
                     _need(isinstance(number, str) and bool(_E164.match(number)), w, "phone_number")
                     _need(number not in numbers, w, f"phone number {number} appears twice")
-                    numbers[number] = sid
-                account.registry[prefix][sid] = dict(_copy(obj))
+                    numbers[str(number)] = sid
+                _need(sid not in account.registry[prefix], w, "duplicate SID")
+                account.registry[prefix].add(sid, dict(_copy(obj)))
+        keys = registry.get("SK", [])
+        _need(isinstance(keys, list), f"{where}.registry.SK", "not a list")
+        for i, raw_key in enumerate(keys):
+            w = f"{where}.registry.SK[{i}]"
+            key_record = _record(raw_key, KEY_FIELDS, w)
+            sid = _sid(key_record["sid"], "SK", w + ".sid")
+            _need(key_record["account_sid"] == ac, w, "account_sid differs from its account")
+            _check_params(key_record, Key.params, w)
+            _need(is_hash(key_record["secret_hash"]), w, "secret_hash is not a salted hash")
+            _need(sid not in account.registry["SK"] and sid not in key_sids, w, "duplicate SID")
+            key_sids.add(sid)
+            account.registry["SK"].add(sid, key_record)
+        _load_nested(raw, account, where)
         trunks = raw.get("trunks", [])
         _need(isinstance(trunks, list), f"{where}.trunks", "not a list")
         for i, raw_trunk in enumerate(trunks):
@@ -376,7 +474,7 @@ def _build(
                         collection.add(sid, {"sid": sid})
                     else:
                         collection.add(sid, {"sid": sid, "trunk_sid": tk})
-        for obj in account.registry["PN"].values():
+        for obj in account.registry["PN"]:
             on = obj.get("trunk_sid")
             if on is not None:
                 linked = account.child(on, "phone_numbers")

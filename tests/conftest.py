@@ -29,7 +29,10 @@ def _validate_every_response(monkeypatch: pytest.MonkeyPatch) -> Iterator[List[s
     def checked(self: FakeTrunkingService, request: Request) -> Response:
         response = original(self, request)
         preflight = is_preflight(request)  # CORS, not an operation of the API: no body
-        if request.path.startswith("/v1/") and request.method.upper() != "HEAD" and not preflight:
+        served = request.path.startswith("/v1/") or (
+            spec.is_v2010(request.path) and spec.v2010_spec_available()
+        )
+        if served and request.method.upper() != "HEAD" and not preflight:
             try:  # HEAD: no body
                 spec.validate_response(
                     request.method, request.path, response.status, response.json()

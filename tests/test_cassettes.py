@@ -482,7 +482,7 @@ def test_replay_lookup_is_indexed(session: Any, monkeypatch: pytest.MonkeyPatch)
 
 def test_replay_blocks_other_hosts(session: Any) -> None:
     with open_backend("replay", session["path"], {}), pytest.raises(requests.ConnectionError):
-        requests.get("https://api.twilio.com/2010-04-01/Accounts.json", timeout=5)
+        requests.get("https://messaging.twilio.com/v1/Services", timeout=5)
 
 
 def test_replay_without_a_cassette_is_a_clear_error(tmp_path: Path) -> None:

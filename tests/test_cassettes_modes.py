@@ -126,7 +126,7 @@ def test_record_writes_a_scrubbed_live_cassette_that_replays_and_verifies(
         assert backend.mode == "record" and backend.default_account_sid == ACCOUNT
         recorded = provision(backend.client(), cl, pn)
         with pytest.raises(requests.ConnectionError):  # only Trunking requests go out
-            requests.get("https://api.twilio.com/2010-04-01/Accounts.json", timeout=5)
+            requests.get("https://messaging.twilio.com/v1/Services", timeout=5)
     assert len(twilio.fake.calls) > 10  # they all reached the simulated Twilio
     text = path.read_text()
     # no Authorization header (the CORS Access-Control-Allow-Headers value names it, as Twilio's)

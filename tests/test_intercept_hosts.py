@@ -80,7 +80,7 @@ async def aiohttp_get(url: str) -> Any:
     ("url", "says"),
     [
         (OTHER, "fake-trunking does not serve api.example.com"),
-        ("https://api.twilio.com/2010-04-01/Accounts.json", "api.twilio.com is a Twilio API"),
+        ("https://verify.twilio.com/v2/Services", "verify.twilio.com is a Twilio API"),
         ("https://messaging.twilio.com/v1/Services", "messaging.twilio.com is a Twilio API"),
         ("https://trunking.twilio.com.evil.example/v1", "does not serve trunking.twilio.com.evil"),
     ],

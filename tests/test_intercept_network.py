@@ -85,8 +85,8 @@ from fake_trunking.intercept.network import NetworkBlockedError
 
 def test_trunking_hosts_resolve_and_others_do_not():
     assert socket.getaddrinfo("trunking.twilio.com", 443)[0][4][0] == "192.0.2.10"
-    with pytest.raises(NetworkBlockedError, match="api.twilio.com"):
-        socket.getaddrinfo("api.twilio.com", 443)
+    with pytest.raises(NetworkBlockedError, match="messaging.twilio.com"):
+        socket.getaddrinfo("messaging.twilio.com", 443)
 """
 
 TRUNKING_BLOCKED = """

@@ -126,7 +126,7 @@ def test_fake_mode_never_touches_the_network(network_guard: List[Any]) -> None:
         for host in ("https://trunking.sydney.au1.twilio.com", "https://trunking.twilio.com"):
             assert requests.get(f"{host}/v1/Trunks", auth=(fake.default_account_sid, "t")).ok
         # any other host is refused by the fake itself, before a connection is tried
-        for url in ("https://api.twilio.com/2010-04-01/Accounts.json", "http://192.0.2.1/"):
+        for url in ("https://messaging.twilio.com/v1/Services", "http://192.0.2.1/"):
             with pytest.raises(requests.exceptions.ConnectionError):
                 requests.get(url, timeout=2)
         assert asyncio.run(provision_async(fake)) == 2

@@ -691,7 +691,10 @@ def test_client_for_validates_its_arguments(server: FakeTrunkingServer) -> None:
         f"{server.base_url}/v1/Trunks"
     )
     assert http.rewrite("https://api.twilio.com/2010-04-01/Accounts.json") == (
-        "https://api.twilio.com/2010-04-01/Accounts.json"
+        f"{server.base_url}/2010-04-01/Accounts.json"
+    )
+    assert http.rewrite("https://messaging.twilio.com/v1/Services") == (
+        "https://messaging.twilio.com/v1/Services"
     )
 
 

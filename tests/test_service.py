@@ -65,7 +65,7 @@ def test_reset_clears_state_and_calls(fake: FakeTrunkingService, trunks: Any) ->
 @pytest.mark.parametrize(
     "url",
     [
-        "https://api.twilio.com/2010-04-01/Accounts.json",
+        "https://messaging.twilio.com/v1/Services",
         "https://example.com/",
         "https://trunking.twilio.com.evil.example/v1/Trunks",
         "https://nottrunking.twilio.com/v1/Trunks",

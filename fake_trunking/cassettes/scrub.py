@@ -6,11 +6,15 @@ Scrubbing, in this order:
 2. every account SID (``AC`` + 32 hex) in URLs, bodies, header values and the interaction's
    ``account`` is replaced by a stable placeholder: the first account seen becomes
    ``AC00000000000000000000000000000000``, the next ``…01``, and so on;
-3. the hooks registered with ``add_scrubber`` run, then the call's own ``before_save`` hook. A hook
+3. the secrets bodies carry (``core.redact``: a SIP credential's ``Password`` in a request form,
+   an API key's ``secret`` and an account's ``auth_token`` in a response) become ``<redacted>``;
+4. the hooks registered with ``add_scrubber`` run, then the call's own ``before_save`` hook. A hook
    gets each ``Interaction`` (a copy it may change) and returns it, or None to drop it.
 
 The leak check scans the exact text about to be written for each secret (the auth tokens and API
-key secrets in play, and whatever the interactions' ``Authorization`` headers carried): in plain
+key secrets in play, whatever the interactions' ``Authorization`` headers carried, and the
+``Password`` values of their request forms and the ``secret``/``auth_token`` values of their
+answers, before scrubbing): in plain
 text, URL-encoded, base64 in any alignment (so ``base64("AC…:token")`` inside a header is
 found too), and hex-encoded (either letter case). Secrets shorter than 8 characters are not
 scanned (they would match by accident). Messages never repeat the secret.
@@ -26,6 +30,7 @@ from typing import Callable, Dict, Iterable, List, Optional, Tuple
 from urllib.parse import quote, quote_plus
 
 from ..core.auth import parse_basic
+from ..core.redact import form_secrets, json_secrets, redact_form, redact_json
 from .format import Cassette, Headers, Interaction
 
 Hook = Callable[[Interaction], Optional[Interaction]]
@@ -83,9 +88,9 @@ def scrub_cassette(cassette: Cassette, before_save: Optional[Hook] = None) -> Ca
             account=None if it.account is None else sub(it.account),
             uri=sub(it.uri),
             request_headers=headers(it.request_headers, REMOVED_REQUEST_HEADERS),
-            request_body=None if it.request_body is None else sub(it.request_body),
+            request_body=None if it.request_body is None else redact_form(sub(it.request_body)),
             response_headers=headers(it.response_headers, REMOVED_RESPONSE_HEADERS),
-            response_body=sub(it.response_body),
+            response_body=redact_json(sub(it.response_body)),
         )
         for hook in hooks:
             if scrubbed is None:
@@ -97,9 +102,16 @@ def scrub_cassette(cassette: Cassette, before_save: Optional[Hook] = None) -> Ca
 
 
 def harvest_secrets(cassette: Cassette) -> List[str]:
-    """The secrets the interactions' ``Authorization`` headers carry (Basic password, Bearer)."""
+    """The secrets the interactions carry: their ``Authorization`` headers' (Basic password,
+    Bearer), their request forms' ``Password`` values, their answers' ``secret`` and
+    ``auth_token`` values (``core.redact``)."""
     found: Dict[str, None] = {}
     for it in cassette.interactions:
+        if it.request_body:
+            for secret in form_secrets(it.request_body):
+                found.setdefault(secret, None)
+        for secret in json_secrets(it.response_body):
+            found.setdefault(secret, None)
         for name, values in it.request_headers.items():
             if name.lower() not in ("authorization", "proxy-authorization"):
                 continue

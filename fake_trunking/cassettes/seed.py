@@ -23,13 +23,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Dict, Optional, Set, Tuple
 
 from ..apis.trunking_v1 import Resource
-from ..apis.trunking_v1.association import PHONE_NUMBER_DEFAULTS, PhoneNumber
+from ..apis.trunking_v1.association import PhoneNumber
 from ..apis.trunking_v1.origination_url import OriginationUrl
 from ..apis.trunking_v1.recording import Recording
 from ..apis.trunking_v1.trunk import DEFAULT_RECORDING, DEFAULTS, Trunk
 from ..core.collection import Record
 from ..core.errors import TwilioError
 from ..core.ids import ISO_DATE
+from ..core.owned_numbers import PHONE_NUMBER_DEFAULTS
 from ..handler import Handler
 from ..state import FORMAT, ORIGINATION_URL_FIELDS, TRUNK_FIELDS, VERSION
 from .format import Cassette, CassetteError, Interaction, PathLike, read_cassette

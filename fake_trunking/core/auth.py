@@ -10,12 +10,18 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-from typing import Mapping, Optional, Tuple
+from typing import Callable, Mapping, Optional, Tuple
 
 from . import errors
 from .ids import ACCOUNT_SID
 
 ApiKeys = Mapping[str, Tuple[str, str]]
+# (key SID, secret) -> the account of a key the store holds (made through the Keys API), or None
+KeyLookup = Callable[[str, str], Optional[str]]
+
+# the token every account has while no ``credentials`` are configured (any token is accepted
+# then; this is the one the fake's own clients send and an Account's ``auth_token`` shows)
+DEFAULT_AUTH_TOKEN = "fake-trunking-auth-token"
 
 
 def parse_basic(authorization: Optional[str]) -> Optional[Tuple[str, str]]:
@@ -41,10 +47,29 @@ class Authenticator:
     """Basic auth -> account SID (DECISIONS.md "Accounts and auth")."""
 
     def __init__(
-        self, credentials: Optional[Mapping[str, str]] = None, api_keys: Optional[ApiKeys] = None
+        self,
+        credentials: Optional[Mapping[str, str]] = None,
+        api_keys: Optional[ApiKeys] = None,
+        key_lookup: Optional[KeyLookup] = None,
     ) -> None:
         self.credentials = dict(credentials) if credentials is not None else None
         self.api_keys = dict(api_keys or {})
+        self.key_lookup = key_lookup  # keys made through the API (``Store.account_for_key``)
+
+    def is_standard_key(self, authorization: Optional[str]) -> bool:
+        """Do these (already accepted) credentials name a key made through the Keys API? Such a
+        key is a *Standard* key (the API makes no other kind): Twilio lets it call everything but
+        the Account and Keys resources. A key given with ``api_keys=`` counts as a *Main* key
+        (full access, like the account's own token), as a key made in the Console can be."""
+        basic = parse_basic(authorization)
+        return basic is not None and basic[0][:2] == "SK" and basic[0] not in self.api_keys
+
+    def token_for(self, account_sid: str) -> Optional[str]:
+        """The account's auth token as the fake knows it: the configured one, or
+        ``DEFAULT_AUTH_TOKEN`` while none are configured; None for an account not configured."""
+        if self.credentials is None:
+            return DEFAULT_AUTH_TOKEN
+        return self.credentials.get(account_sid)
 
     def account_for(self, authorization: Optional[str]) -> str:
         """The account SID the credentials speak for; 401/20003 for anything else."""
@@ -62,4 +87,8 @@ class Authenticator:
             account, key_secret = self.api_keys[user]
             if hmac.compare_digest(key_secret, secret):
                 return account
+        elif self.key_lookup is not None and user[:2] == "SK":
+            found = self.key_lookup(user, secret)
+            if found is not None:
+                return found
         raise errors.unauthenticated()

@@ -27,10 +27,30 @@ import sys
 import threading
 from typing import TYPE_CHECKING, Any, Iterable, List, Optional, Tuple
 
+from .redact import redact_form_bytes, redact_json_bytes
+
 if TYPE_CHECKING:
     from .messages import Call
 
 CALL_OVERHEAD = 2048  # bytes allowed for the objects of one call (Call, Request, Response, dicts)
+
+
+def redact_call(call: Call) -> Call:
+    """``call`` with the secrets its bodies carry replaced by ``REDACTED`` (``core.redact``: a
+    SIP credential's ``Password`` in the form, an API key's ``secret`` and an account's
+    ``auth_token`` in the answer). The log never holds them, so neither does anything built
+    from it (``fake.calls``, the server's request log, ``save_cassette``). The client's own
+    response is another object, unchanged."""
+    request, response = call.request, call.response
+    body = redact_form_bytes(request.body) if request.body else request.body
+    answer = redact_json_bytes(response.body) if response.body else response.body
+    if body == request.body and answer == response.body:
+        return call
+    if body != request.body:
+        request = dataclasses.replace(request, body=body)
+    if answer != response.body:
+        response = dataclasses.replace(response, headers=dict(response.headers), body=answer)
+    return dataclasses.replace(call, request=request, response=response)
 
 
 def _check_bound(name: str, value: Optional[int]) -> Optional[int]:
@@ -100,7 +120,7 @@ class CallLog(List["Call"]):
 
     # -- adding ----------------------------------------------------------------------------
     def append(self, call: Call) -> None:
-        call = self._shrink(call)
+        call = self._shrink(redact_call(call))
         size = call_size(call)
         with self._lock:
             list.append(self, call)
@@ -185,7 +205,7 @@ class CallLog(List["Call"]):
 
     def insert(self, index: Any, call: Call) -> None:
         with self._lock:
-            list.insert(self, index, self._shrink(call))
+            list.insert(self, index, self._shrink(redact_call(call)))
             self._recount()
 
     def pop(self, index: Any = -1) -> Call:
@@ -218,4 +238,4 @@ class CallLog(List["Call"]):
         return first + start, calls[start:stop]
 
 
-__all__ = ["CALL_OVERHEAD", "CallLog", "call_size"]
+__all__ = ["CALL_OVERHEAD", "CallLog", "call_size", "redact_call"]

@@ -100,6 +100,13 @@ class Collection:
         self._seq_of[sid] = seq
         self._next = seq + 1
 
+    def __getitem__(self, sid: str) -> Record:
+        """The live item ``sid`` (KeyError when there is none); noted like ``get``."""
+        record = self.get(sid)
+        if record is None:
+            raise KeyError(sid)
+        return record
+
     def add(self, sid: str, record: Record) -> None:
         if sid in self._records:
             raise KeyError(f"{sid} is already in the collection")

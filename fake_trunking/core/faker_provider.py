@@ -7,6 +7,7 @@
     fake.add_provider(TwilioProvider)
     fake.seed_instance(7)
     fake.twilio_sid("TK"), fake.trunk_domain_name(), fake.sip_url(), fake.e164_number()
+    fake.available_phone_number("GB", "Mobile")  # {"phone_number": "+447...", ...}
 
 Inside ``FakeTrunkingService(seed=N)`` the same provider is seeded from N, so every Faker value the
 fake makes repeats exactly run to run.
@@ -15,7 +16,7 @@ fake makes repeats exactly run to run.
 from __future__ import annotations
 
 import re
-from typing import Dict, Optional, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 from faker import Faker
 from faker.providers import BaseProvider
@@ -104,6 +105,18 @@ class TwilioProvider(BaseProvider):
         if number.startswith("+1") and len(number) == 12:
             return f"({number[2:5]}) {number[5:8]}-{number[8:]}"
         return number
+
+    def available_phone_number(self, country: str = "US", kind: str = "Local") -> Dict[str, Any]:
+        """A number the fake would offer for sale, as AvailablePhoneNumbers shows it
+        (``phone_number``, ``friendly_name``, ``locality``, ``region``, ``capabilities``...):
+        ``country`` US, CA, GB or NL, ``kind`` a type it has (``Local``, ``TollFree``...)."""
+        from . import numbering
+
+        found = numbering.COUNTRIES.get(country)
+        if found is None or kind not in found.plans:
+            raise ValueError(f"no {kind} numbers in {country!r} (see numbering.COUNTRIES)")
+        salt = f"faker:{self.generator.random.getrandbits(64)}"
+        return numbering.search(salt, found, kind, numbering.Query(), 1, lambda _n: False)[0]
 
     def list_friendly_name(self, prefix: str = "CL") -> str:
         """A name for a credential list (``CL``) or IP access control list (``AL``)."""

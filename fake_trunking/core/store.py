@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 
 Clock = Callable[[], datetime]
 
+# the kinds of API-v2010 object an account's registry holds (``Account.registry``)
+REGISTRY_PREFIXES = ("CL", "AL", "PN", "SK")
+
 DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
@@ -40,33 +43,53 @@ def format_date(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime(DATE_FORMAT)
 
 
-REGISTRY_PREFIXES = ("CL", "AL", "PN")
-
 
 class Account:
     """Everything one Twilio account owns in the fake.
 
     Durable stores save what an account holds without code per resource (``core.journal``):
     each ``Collection`` attribute (``trunks``, and any a new resource adds) is owned as
-    ``(sid, "", attribute)``, each child collection as ``(sid, parent sid, key)``, and each
-    registry dict is a ``JournaledDict`` owned as ``(sid, "registry/<prefix>")``.
+    ``(sid, "", attribute)``, each registry collection (API v2010 objects) as
+    ``(sid, "", "registry/<prefix>")``, and each child collection (under a trunk or a v2010
+    object) as ``(sid, parent sid, key)``.
     """
 
-    __slots__ = ("children", "registry", "sid", "trunks")
+    __slots__ = ("children", "nested", "registry", "sid", "trunks")
 
     def __init__(self, sid: str) -> None:
         self.sid = sid
         self.trunks = Collection()
         # (trunk sid, collection key) -> Collection; made on first use, dropped with the trunk
         self.children: Dict[Tuple[str, str], Collection] = {}
-        # SID prefix (CL, AL, PN) -> sid -> the API-v2010 object
-        self.registry: Dict[str, Dict[str, Record]] = {
-            p: JournaledDict((sid, f"registry/{p}")) for p in REGISTRY_PREFIXES
+        # SID prefix -> the account's API-v2010 objects of that kind, in creation order:
+        # CL credential lists, AL IP access control lists, PN incoming phone numbers, SK API keys.
+        # CL, AL and PN are also what Trunking associates (one object, two APIs).
+        self.registry: Dict[str, Collection] = {
+            p: Collection((sid, "", f"registry/{p}")) for p in REGISTRY_PREFIXES
         }
+        # (parent sid, collection key) -> the API-v2010 objects under one parent (a credential
+        # list's credentials, an IP ACL's addresses); made on first use, dropped with the parent
+        self.nested: Dict[Tuple[str, str], Collection] = {}
         for name in self.__slots__:  # own every top-level collection, present and future
             value = getattr(self, name, None)
             if isinstance(value, Collection):
                 value.owner = (sid, "", name)
+
+    def is_empty(self) -> bool:
+        """Whether the account holds nothing (the handler registers only accounts that do)."""
+        return not (
+            len(self.trunks)
+            or self.children
+            or self.nested
+            or any(len(c) for c in self.registry.values())
+        )
+
+    def nested_items(self, parent_sid: str, key: str, create: bool = False) -> Optional[Collection]:
+        """The v2010 objects ``key`` under ``parent_sid`` (None when there never were any)."""
+        found = self.nested.get((parent_sid, key))
+        if found is None and create:
+            found = self.nested[(parent_sid, key)] = Collection((self.sid, parent_sid, key))
+        return found
 
     def child(self, trunk_sid: str, key: str, create: bool = False) -> Optional[Collection]:
         found = self.children.get((trunk_sid, key))
@@ -75,28 +98,37 @@ class Account:
         return found
 
     def collections(self) -> Iterator[Collection]:
-        """Every owned collection of the account (top-level ones, then children)."""
+        """Every owned collection of the account (top-level ones, the registry's, then the
+        children of trunks and of v2010 objects)."""
         for name in self.__slots__:
             value = getattr(self, name, None)
             if isinstance(value, Collection):
                 yield value
+        yield from self.registry.values()
         yield from self.children.values()
+        yield from self.nested.values()
 
     def collection_at(self, parent: str, name: str) -> Collection:
         """The owned collection ``(parent, name)`` (made when a child one is missing)."""
         if not parent:
+            if name.startswith("registry/") and name[len("registry/") :] in self.registry:
+                return self.registry[name[len("registry/") :]]
             value = getattr(self, name, None) if name in self.__slots__ else None
             if not isinstance(value, Collection):
                 raise ValueError(f"no collection {name!r} in an account")
             return value
+        if not parent.startswith("TK"):  # under a v2010 object (a list's credentials...)
+            found = self.nested_items(parent, name, create=True)
+            assert found is not None
+            return found
         found = self.child(parent, name, create=True)
         assert found is not None
         return found
 
     def maps(self) -> Dict[str, Dict[Any, Any]]:
-        """The account's journaled dicts by name (``registry/CL``…): what a persister saves
-        besides its collections."""
-        return {f"registry/{prefix}": items for prefix, items in self.registry.items()}
+        """The account's journaled dicts by name: what a persister saves besides its
+        collections (none today: the registry is collections)."""
+        return {}
 
     def map_named(self, name: str) -> Dict[Any, Any]:
         """The account's journaled dict called ``name`` (``registry/CL``…)."""
@@ -160,6 +192,9 @@ class Store:
         self.reserved_domains: Dict[str, datetime] = JournaledDict(("", "reserved_domains"))
         # E.164 number -> PN sid (a number has one owner)
         self.numbers: Dict[str, str] = JournaledDict(("", "numbers"))
+        # SK sid -> account of every API key made through the Keys API (authentication index)
+        self.key_accounts: Dict[str, str] = JournaledDict(("", "key_accounts"))
+        self.started = self.now()  # the fake's start: every Account's date_created
         # bumped by every write (see ``writing``): whatever is derived from state, like the
         # handler's cache of rendered items, is valid only for the generation it was made in
         self.generation = 0
@@ -173,6 +208,7 @@ class Store:
             "domains": self.domains,
             "reserved_domains": self.reserved_domains,
             "numbers": self.numbers,
+            "key_accounts": self.key_accounts,
         }
 
     @contextmanager
@@ -230,6 +266,7 @@ class Store:
             self.domains.clear()
             self.reserved_domains.clear()
             self.numbers.clear()
+            self.key_accounts.clear()
             if self.seed is not None:
                 self._rng = random.Random(self.seed)
             self._faker = None
@@ -308,6 +345,33 @@ class Store:
         """The reservations that have not expired yet (a copy), oldest first."""
         now = self.clock()
         return {k: v for k, v in self.reserved_domains.items() if v > now}
+
+    def new_registry_object(self, account: Account, prefix: str, fields: Dict[str, Any]) -> Record:
+        """A new API-v2010 object of kind ``prefix`` in ``account``'s registry: a fresh SID, the
+        account, both dates now, then ``fields``. The one maker of registry objects, whichever
+        way in (v2010 create, ``seed_*``) made it."""
+        registry = account.registry[prefix]
+        sid = self.mint_sid(prefix, registry.__contains__)
+        now = self.now()
+        obj: Record = {"sid": sid, "account_sid": account.sid, "date_created": now}
+        obj["date_updated"] = now
+        obj.update(fields)
+        registry.add(sid, obj)
+        return obj
+
+    def account_for_key(self, key_sid: str, secret: str) -> Optional[str]:
+        """The account of the API key ``key_sid`` made through the Keys API when ``secret`` is
+        its secret (kept only as a salted hash, ``core.redact``); else None."""
+        from .redact import verify_secret
+
+        with self.lock:
+            account_sid = self.key_accounts.get(key_sid)
+            account = self.accounts.get(account_sid or "")
+            record = account.registry["SK"].get(key_sid) if account is not None else None
+            stored = record.get("secret_hash") if record is not None else None
+        if stored is None or not verify_secret(stored, secret):
+            return None
+        return account_sid
 
     def find_registry_object(self, account: Account, prefix: str, sid: str) -> Optional[Record]:
         return account.registry[prefix].get(sid)

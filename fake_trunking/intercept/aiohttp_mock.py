@@ -41,7 +41,7 @@ from aioresponses.core import RequestMatch
 from multidict import CIMultiDict
 from yarl import URL
 
-from ..core.hosts import is_loopback_host, is_trunking_url
+from ..core.hosts import is_loopback_host, is_served_url
 from ..core.messages import Request, Response
 from . import routing as intercept
 from .routing import Entry, Handles, HostRules
@@ -387,7 +387,7 @@ async def _match_with_fallback(
     """``aioresponses.match`` of every user mock: unmatched Trunking URLs go to the fake."""
     assert _original_match is not None
     found = await _original_match(self, method, url, allow_redirects=allow_redirects, **kwargs)
-    if found is None and is_trunking_url(_bare(url)):
+    if found is None and is_served_url(_bare(url)):
         target = _innermost()
         if target is not None:
             return await respond(target, to_request(None, method, url, kwargs), url, kwargs)

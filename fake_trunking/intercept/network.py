@@ -58,7 +58,7 @@ def _text(host: Any) -> str:
 
 
 def _refuse(what: str, host: str) -> NetworkBlockedError:
-    extra = " and the Twilio Trunking hosts" if _allow("trunking.twilio.com") else ""
+    extra = " and the Twilio hosts fake-trunking serves" if _allow("trunking.twilio.com") else ""
     return NetworkBlockedError(MESSAGE.format(what=what, host=host, extra=extra))
 
 

@@ -37,7 +37,7 @@ import importlib.util
 from typing import Any, Callable, List, Optional, Tuple
 from urllib.parse import urlsplit
 
-from ..core.hosts import HOST_RE, is_trunking_url
+from ..core.hosts import HOST_RE, is_served_url
 from ..core.messages import Request, Response
 from . import routing as intercept
 from .routing import Entry, Handles, HostRules
@@ -91,7 +91,7 @@ def _callback_response() -> Any:
         """Matches every method on every Trunking host; one registry entry for the whole API."""
 
         def matches(self, request: Any) -> Tuple[bool, str]:
-            if is_trunking_url(str(request.url)):
+            if is_served_url(str(request.url)):
                 return True, ""
             return False, "not a Twilio Trunking URL"
 
@@ -175,7 +175,7 @@ def _innermost_entry(request: Any) -> Optional[Tuple[Handles, Any]]:
     """The target answering ``request`` (a Trunking URL, a fake started) and our registry entry."""
     found = _STACK.top()
     inst = _installation
-    if found is None or inst is None or not is_trunking_url(str(request.url)):
+    if found is None or inst is None or not is_served_url(str(request.url)):
         return None
     return found.target, inst.entry
 

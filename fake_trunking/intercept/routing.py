@@ -8,8 +8,8 @@ at once.
 
 The rules, in ``route``, for a request while any target is started:
 
-- a Twilio Trunking URL (``HOST_RE``) is answered by the most recently started target still started
-  (``Stack.top``); a stopped target never answers;
+- a URL of a served Twilio API (``HOST_RE``: Trunking v1 and API v2010) is answered by the most
+  recently started target still started (``Stack.top``); a stopped target never answers;
 - loopback (``network.is_loopback_host``) goes through to what is under the interception, without
   any proxy: it never leaves the machine;
 - a host in that target's ``passthrough_hosts`` goes through to what is under the interception: the
@@ -27,7 +27,7 @@ import threading
 from typing import Callable, FrozenSet, Iterable, List, Optional, Protocol, Tuple
 from urllib.parse import urlsplit
 
-from ..core.hosts import is_loopback_host, is_trunking_url
+from ..core.hosts import is_loopback_host, is_served_url
 from ..core.messages import Request, Response
 
 __all__ = [
@@ -189,7 +189,7 @@ def is_loopback_url(url: str) -> bool:
 
 def route(url: str, entry: Optional[Entry], hand_off: bool) -> str:
     """``TRUNKING``, ``LOOPBACK``, ``PASS`` or ``REFUSE`` for ``url`` (see the module doc)."""
-    if is_trunking_url(url):
+    if is_served_url(url):
         return TRUNKING
     try:
         host = urlsplit(url).hostname or ""
@@ -211,7 +211,7 @@ def refusal(method: str, url: str) -> str:
     if host == "twilio.com" or host.endswith(".twilio.com"):
         served = (
             f"{host} is a Twilio API that fake-trunking does not fake (it serves only "
-            "trunking[.<edge>][.<region>].twilio.com)"
+            "trunking[.<edge>][.<region>].twilio.com and api[.<edge>][.<region>].twilio.com)"
         )
     else:
         served = f"fake-trunking does not serve {host}"

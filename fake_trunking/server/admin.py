@@ -24,11 +24,11 @@ from typing import (
 from urllib.parse import parse_qsl
 
 from .._version import __version__
-from ..apis.trunking_v1.association import PHONE_NUMBER_DEFAULTS
 from ..core import errors
 from ..core.calllog import CallLog
 from ..core.errors import TwilioError
 from ..core.ids import ACCOUNT_SID, ISO_DATE
+from ..core.owned_numbers import PHONE_NUMBER_DEFAULTS
 from ..core.store import DATE_FORMAT
 from .files import parse_json
 

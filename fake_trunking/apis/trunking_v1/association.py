@@ -15,13 +15,12 @@ from __future__ import annotations
 import re
 from typing import Any, Callable, ClassVar, Dict, Optional
 
-from ...core import errors
-from ...core.collection import Record
+from ...core import errors, numbering, owned_numbers
+from ...core.collection import Collection, Record
+from ...core.owned_numbers import ADDRESS_REQUIREMENTS, PHONE_NUMBER_DEFAULTS
 from ...core.params import sid_param
 from ...core.store import Account, Store
 from .base import Context, Resource, trunk_url
-
-ADDRESS_REQUIREMENTS = ("none", "any", "local", "foreign")
 
 
 class Association(Resource):
@@ -29,7 +28,7 @@ class Association(Resource):
     instance_methods = frozenset({"GET", "DELETE"})
     duplicate: ClassVar[Callable[[], errors.TwilioError]] = staticmethod(errors.already_associated)
 
-    def _registry(self, ctx: Context) -> Dict[str, Record]:
+    def _registry(self, ctx: Context) -> Collection:
         assert self.prefix is not None
         return ctx.account.registry[self.prefix]
 
@@ -133,18 +132,10 @@ class PhoneNumber(Association):
     )  # fmt: skip
 
     def associate(self, ctx: Context, trunk_sid: str, obj: Record) -> None:
-        old = obj["trunk_sid"]
-        if old is not None and old != trunk_sid:
-            previous = ctx.account.child(old, "phone_numbers")
-            if previous is not None and obj["sid"] in previous:
-                previous.remove(obj["sid"])
-        obj["trunk_sid"] = trunk_sid
-        obj["voice_application_sid"] = None
-        obj["date_updated"] = ctx.store.now()
+        owned_numbers.move_to_trunk(ctx.store, ctx.account, obj, trunk_sid)
 
     def dissociate(self, ctx: Context, obj: Record) -> None:
-        obj["trunk_sid"] = None
-        obj["date_updated"] = ctx.store.now()
+        owned_numbers.leave_trunk(ctx.store, ctx.account, obj)
 
     def on_trunk_deleted(self, ctx: Context, trunk_sid: str) -> None:
         items = ctx.account.child(trunk_sid, "phone_numbers")
@@ -176,35 +167,9 @@ def v2010_number_url(account_sid: str, sid: str) -> str:
 
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}\Z")
 
-PHONE_NUMBER_DEFAULTS: Dict[str, Any] = {
-    "address_requirements": "none",
-    "api_version": "2010-04-01",
-    "beta": False,
-    "capabilities": {"voice": True, "sms": True, "mms": True, "fax": False},
-    "sms_application_sid": None,
-    "sms_fallback_method": "POST",
-    "sms_fallback_url": None,
-    "sms_method": "POST",
-    "sms_url": None,
-    "status_callback": None,
-    "status_callback_method": "POST",
-    "trunk_sid": None,
-    "voice_application_sid": None,
-    "voice_caller_id_lookup": False,
-    "voice_fallback_method": "POST",
-    "voice_fallback_url": None,
-    "voice_method": "POST",
-    "voice_url": None,
-}
-
 
 def _new_object(store: Store, account: Account, prefix: str, extra: Dict[str, Any]) -> str:
-    registry = account.registry[prefix]
-    sid = store.mint_sid(prefix, registry.__contains__)
-    now = store.now()
-    obj: Record = {"sid": sid, "account_sid": account.sid, "date_created": now, "date_updated": now}
-    obj.update(extra)
-    registry[sid] = obj
+    sid: str = store.new_registry_object(account, prefix, extra)["sid"]
     return sid
 
 
@@ -232,6 +197,9 @@ def seed_phone_number(
         raise ValueError("associate a number with a trunk through the PhoneNumbers API")
     if fields.get("address_requirements", "none") not in ADDRESS_REQUIREMENTS:
         raise ValueError(f"address_requirements must be one of {ADDRESS_REQUIREMENTS}")
+    problem = owned_numbers.check_stored({**owned_numbers.V2010_DEFAULTS, **fields})
+    if problem is not None:
+        raise ValueError(problem)
     with store.writing():
         account = store.account(account_sid)
         faker = store.faker
@@ -243,15 +211,14 @@ def seed_phone_number(
             raise ValueError(f"phone_number must be E.164 (+ and 7 to 15 digits): {phone_number!r}")
         elif phone_number in store.numbers:
             raise ValueError(f"{phone_number} already belongs to {store.numbers[phone_number]}")
-        extra: Dict[str, Any] = dict(PHONE_NUMBER_DEFAULTS)
-        extra["capabilities"] = dict(extra["capabilities"])
+        extra: Dict[str, Any] = {}
         if "address_requirements" not in fields:
             extra["address_requirements"] = faker.random_element(ADDRESS_REQUIREMENTS)
+        found = numbering.classify(phone_number)
+        if found is not None and "type" not in fields:
+            extra["type"] = numbering.NUMBER_TYPE[found.type]
         extra.update(fields)
-        extra["phone_number"] = phone_number
-        extra["friendly_name"] = (
-            friendly_name if friendly_name is not None else faker.number_friendly_name(phone_number)
-        )
-        sid = _new_object(store, account, "PN", extra)
-        store.numbers[phone_number] = sid
-        return sid
+        if friendly_name is None:
+            friendly_name = faker.number_friendly_name(phone_number)
+        obj = owned_numbers.new_number(store, account, phone_number, friendly_name, extra)
+        return str(obj["sid"])

@@ -8,28 +8,15 @@ transport-neutral handler routes to these and knows nothing resource-specific.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any, ClassVar, Dict, FrozenSet, Optional, Tuple
 
-from ...core import errors
 from ...core.collection import Collection, Record
+from ...core.context import Context
 from ...core.params import Param
-from ...core.store import Account, Store
 
 TRUNKS_PATH = "/v1/Trunks"
 
-
-@dataclass
-class Context:
-    """One operation's surroundings: the store, the caller's account, the URL base for links."""
-
-    store: Store
-    account: Account
-    base_url: str  # scheme://host the request came in on, e.g. https://trunking.twilio.com
-    path: str  # the request path, for 404 messages
-
-    def not_found(self) -> errors.TwilioError:
-        return errors.not_found(self.path)
+__all__ = ["TRUNKS_PATH", "Context", "Resource", "existing_trunk", "trunk_url"]
 
 
 class Resource:
@@ -42,6 +29,7 @@ class Resource:
     prefix: ClassVar[Optional[str]] = None  # SID prefix of the items
     params: ClassVar[Tuple[Param, ...]] = ()  # form parameters of create and update
     required_on_create: ClassVar[Tuple[str, ...]] = ()
+    required_on_update: ClassVar[Tuple[str, ...]] = ()
     fields: ClassVar[Tuple[str, ...]] = ()  # response fields, in the spec's order
     list_methods: ClassVar[FrozenSet[str]] = frozenset()  # on the collection path
     instance_methods: ClassVar[FrozenSet[str]] = frozenset()  # on the instance path
