@@ -174,28 +174,6 @@ def test_page_urls_and_links_stay_on_the_host_asked_for(server: FakeTrunkingServ
     assert listed["meta"]["url"].startswith(f"{edge}/v1/Trunks/")
 
 
-def test_curl_through_the_proxy(server: FakeTrunkingServer) -> None:
-    if not shutil_which("curl"):
-        pytest.skip("curl is not installed")
-    sid = server.fake.default_account_sid
-    done = subprocess.run(
-        [
-            "curl", "-sS", "--fail-with-body", "--proxy", server.base_url, "--cacert",
-            str(server.ca_file), "-u", f"{sid}:{server.fake.auth_token(sid)}",
-            "https://trunking.twilio.com/v1/Trunks", "-d", "FriendlyName=curl",
-        ],
-        env={"PATH": os.environ.get("PATH", "")}, capture_output=True, text=True, timeout=30,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout)["url"].startswith("https://trunking.twilio.com/v1/Trunks/TK")
-
-
-def shutil_which(name: str) -> Optional[str]:
-    import shutil
-
-    return shutil.which(name)
-
-
 # -- nothing is forwarded -------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "target",
