@@ -14,6 +14,7 @@ import stat
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any, Iterator, List, Optional, Tuple
 
@@ -247,6 +248,9 @@ def test_a_client_that_does_not_trust_the_ca_is_told(
         http.verify = True  # the system's roots: our CA is not among them
         with pytest.raises(requests.exceptions.SSLError):
             http.get("https://trunking.twilio.com/v1/Trunks")
+        deadline = time.monotonic() + 10  # the server sees the client's alert after it raised
+        while "does the client trust" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.02)
     assert f"does the client trust {server.ca_file}?" in log.read_text()
 
 
