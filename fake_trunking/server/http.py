@@ -709,6 +709,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self.send_response(200, "Connection established")
         self.end_headers()
         self.wfile.flush()
+        # the handshake is the client's to send, like a request: evictable at the cap
+        server.connection_state(self._key, "reading")
         tls = context.wrap_socket(self.connection, server_side=True, do_handshake_on_connect=False)
         server.replace_socket(self._key, tls)
         self.connection = tls

@@ -31,7 +31,7 @@ from ..core.hosts import is_served_host
 from .certs import CertificateAuthority
 
 TLS_PORT = 443
-SERVED_DESCRIPTION = "trunking[.<edge>][.<region>].twilio.com:443"
+SERVED_EXAMPLE = "trunking.twilio.com:443"
 # a DNS name (labels of letters, digits and hyphens), then a port
 _TARGET = re.compile(
     r"(?P<host>[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}"
@@ -57,8 +57,9 @@ def not_forwarded(what: str) -> TwilioError:
     return TwilioError(
         403,
         20403,
-        f"Forbidden: fake-trunking does not forward ({what}); as a proxy it serves only "
-        f"CONNECT {SERVED_DESCRIPTION}, itself, and nothing is sent to any other host",
+        f"Forbidden: fake-trunking does not forward ({what}); as a proxy it answers only "
+        f"CONNECT to the Twilio hosts it serves, port {TLS_PORT} (such as {SERVED_EXAMPLE}), "
+        "itself, and sends nothing to any other host",
     )
 
 
@@ -110,7 +111,7 @@ def export_lines(env: Dict[str, str]) -> str:
 
 __all__ = [
     "ENVIRONMENT_NAMES",
-    "SERVED_DESCRIPTION",
+    "SERVED_EXAMPLE",
     "TLS_PORT",
     "ProxyTunnels",
     "environment",
