@@ -435,13 +435,13 @@ def _capture(monkeypatch: pytest.MonkeyPatch) -> Any:
 def test_a_stalled_handshake_does_not_hold_a_connection_slot(tmp_path: Path) -> None:
     """A client that sends CONNECT and then nothing is evicted at the cap like a slow request,
     not counted as a request being answered (which is never evicted)."""
-    with FakeTrunkingServer(seed=1, proxy=True, ca_dir=tmp_path, max_connections=1) as server:
-        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as stalled:
-            stalled.sendall(b"CONNECT trunking.twilio.com:443 HTTP/1.1\r\n\r\n")
-            assert stalled.recv(65536).startswith(b"HTTP/1.1 200 ")
-            status, _ = raw(server, b"GET /v1/Trunks HTTP/1.1\r\nConnection: close\r\n\r\n")
-            assert status == 401  # served: the stalled tunnel made room
-            rest = stalled.recv(65536)  # and was closed by the server (after a TLS alert)
-            while rest.startswith(b"\x15"):
-                rest = stalled.recv(65536)
-            assert rest == b""
+    server = FakeTrunkingServer(seed=1, proxy=True, ca_dir=tmp_path, max_connections=1)
+    with server, socket.create_connection(("127.0.0.1", server.port), timeout=10) as stalled:
+        stalled.sendall(b"CONNECT trunking.twilio.com:443 HTTP/1.1\r\n\r\n")
+        assert stalled.recv(65536).startswith(b"HTTP/1.1 200 ")
+        status, _ = raw(server, b"GET /v1/Trunks HTTP/1.1\r\nConnection: close\r\n\r\n")
+        assert status == 401  # served: the stalled tunnel made room
+        rest = stalled.recv(65536)  # and was closed by the server (after a TLS alert)
+        while rest.startswith(b"\x15"):
+            rest = stalled.recv(65536)
+        assert rest == b""
