@@ -7,6 +7,7 @@
     python3 tasks.py docs         # the documentation site, built strictly into site/
     python3 tasks.py package      # build sdist and wheel, twine check, try the wheel as a user
     python3 tasks.py bench        # the benchmark (writes bench/RESULTS.md)
+    python3 tasks.py clients      # npm-install twilio-node and twilio-cli into .node-clients/
 
 Only the Python 3 standard library is needed to run this file.
 """
@@ -28,6 +29,9 @@ from typing import Dict, List, Optional
 ROOT = Path(__file__).resolve().parent
 VENV = Path(os.environ.get("FAKE_TRUNKING_VENV", ROOT / ".venv"))
 OLDEST_VENV = ROOT / ".venv-twilio-oldest"
+# the unmodified Node clients tests/test_proxy_clients.py drives (tests/node/package.json)
+NODE_CLIENTS = ROOT / ".node-clients"
+NODE_PACKAGE = ROOT / "tests" / "node" / "package.json"
 
 
 def _bin(env: Path) -> Path:
@@ -231,6 +235,41 @@ def _check_wheel(wheel: Path) -> None:
     print(f"{wheel.name}: {len(wanted)} package files, LICENSE and both entry points", flush=True)
 
 
+def clients() -> None:
+    """Install twilio (Node) and twilio-cli, as pinned by range in tests/node/package.json, into
+    .node-clients/; again only when that package.json changed (npm's own cache makes a
+    reinstall mostly offline)."""
+    import time
+
+    npm = shutil.which("npm")
+    if npm is None:
+        raise SystemExit("clients: npm was not found on PATH (node 20 and npm are needed)")
+    wanted = hashlib.sha256(NODE_PACKAGE.read_bytes()).hexdigest()
+    stamp = NODE_CLIENTS / ".fake-trunking-installed"
+    cli = NODE_CLIENTS / "node_modules" / ".bin" / "twilio"
+    if stamp.is_file() and stamp.read_text() == wanted and cli.exists():
+        print(f"clients: {NODE_CLIENTS.name}/ is up to date with {NODE_PACKAGE.name}")
+    else:
+        started = time.monotonic()
+        NODE_CLIENTS.mkdir(exist_ok=True)
+        stamp.unlink(missing_ok=True)
+        shutil.copyfile(NODE_PACKAGE, NODE_CLIENTS / "package.json")
+        run(
+            npm, "install", "--no-audit", "--no-fund", "--prefer-offline", "--omit=dev",
+            "--loglevel=error", cwd=NODE_CLIENTS,
+        )  # fmt: skip
+        stamp.write_text(wanted)
+        print(f"clients: installed in {time.monotonic() - started:.0f} s", flush=True)
+    env = dict(os.environ, TWILIO_DISABLE_AUTOUPDATE="1", TWILIO_SKIP_NEW_VERSION_CHECK="1")
+    home = Path(tempfile.mkdtemp(prefix="fake-trunking-cli-home-"))
+    try:
+        run(cli, "--version", env=dict(env, HOME=str(home)))
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+    run("node", "-e", "console.log('twilio (node)', require('twilio/package.json').version)",
+        cwd=NODE_CLIENTS)  # fmt: skip
+
+
 def main(argv: List[str]) -> int:
     task = argv[0] if argv else "help"
     rest = argv[1:]
@@ -248,6 +287,8 @@ def main(argv: List[str]) -> int:
         docs()
     elif task == "package":
         package()
+    elif task == "clients":
+        clients()
     elif task == "bench":
         setup()
         run(PY, "-m", "bench", *rest)

@@ -115,4 +115,70 @@ def rows(quick: bool) -> List[Row]:
                     f"p50 {p50:.2f} ms, p99 {p99:.2f} ms (requests keep-alive, loopback)",
                 )
             )
+    out += proxy_rows(quick)
     return out
+
+
+def proxy_rows(quick: bool) -> List[Row]:
+    """Proxy mode (``serve --proxy``) beside plain server mode, in one run, alternating blocks:
+    a fetch on a kept-alive connection (inside the TLS tunnel vs plain HTTP), and a fetch on a
+    new connection each time (CONNECT + TLS handshake vs a TCP connect)."""
+    import tempfile
+
+    from bench.run import Row, alternate
+
+    n, rounds = (20, 2) if quick else (300, 6)
+    with tempfile.TemporaryDirectory() as ca_dir, FakeTrunkingServer(
+        seed=1, proxy=True, ca_dir=ca_dir
+    ) as server:
+        sid = server.fake.seed_trunks(count=1)[0]
+        account = (server.fake.default_account_sid, "x")
+        plain_url = f"{server.base_url}/v1/Trunks/{sid}"
+        tunnel_url = f"https://trunking.twilio.com/v1/Trunks/{sid}"
+
+        def session(proxied: bool) -> requests.Session:
+            http = requests.Session()
+            http.trust_env = False
+            if proxied:
+                http.proxies = {"https": server.base_url}
+                http.verify = server.ca_file
+            return http
+
+        plain, tunnel = session(False), session(True)
+        plain.get(plain_url, auth=account)  # connect (and mint the certificate) outside
+        tunnel.get(tunnel_url, auth=account)
+
+        def fresh(proxied: bool, url: str) -> Callable[[int], object]:
+            def call(_: int) -> object:
+                with session(proxied) as http:
+                    return http.get(url, auth=account)
+
+            return call
+
+        kept = alternate(
+            {
+                "plain": lambda _: plain.get(plain_url, auth=account),
+                "proxy": lambda _: tunnel.get(tunnel_url, auth=account),
+            },
+            n,
+            rounds,
+        )
+        new = alternate(
+            {"plain": fresh(False, plain_url), "proxy": fresh(True, tunnel_url)},
+            max(n // 4, 5),
+            rounds,
+        )
+    rows = []
+    for label, medians in (("kept-alive connection", kept), ("new connection each", new)):
+        ratio = medians["proxy"] / medians["plain"]
+        rows.append(
+            Row(
+                f"proxy mode / server mode: fetch, {label}",
+                f"{ratio:.2f}",
+                None,
+                True,
+                f"median {medians['proxy'] * 1000:.2f} ms vs {medians['plain'] * 1000:.2f} ms "
+                "(requests, loopback; proxy: CONNECT + TLS inside)",
+            )
+        )
+    return rows

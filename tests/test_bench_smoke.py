@@ -28,5 +28,6 @@ def test_quick_benchmark_runs_every_section() -> None:
         "pytest fixture per test",
         "cassette replay per request",
         "server mode, 8 concurrent clients",
+        "proxy mode / server mode: fetch, kept-alive connection",
     ):
         assert row in done.stdout, done.stdout

@@ -1,8 +1,9 @@
 """The hosts the fake serves and what counts as loopback: one owner for both rules.
 
 Every way in asks these: the requests and aiohttp interceptions (which URLs the fake answers, which
-never leave the machine), the server (``client_for``'s base URL), cassette recording (which base URL
-may be recorded) and the network block (which names need no resolver).
+never leave the machine), the server (``client_for``'s base URL), the proxy mode (which ``CONNECT``
+targets it accepts), cassette recording (which base URL may be recorded) and the network block
+(which names need no resolver).
 
 Two Twilio APIs are served, each on its own host family (``api_of`` names which one a URL is on):
 Trunking v1 on ``trunking[.<edge>][.<region>].twilio.com`` and API v2010 on
@@ -21,22 +22,32 @@ V2010_BASE_URL = "https://api.twilio.com"
 TRUNKING_V1 = "trunking_v1"  # the names ``api_of`` answers
 API_V2010 = "api_v2010"
 
-_TAIL = r"(?:\.[A-Za-z0-9-]+){0,2}\.twilio\.com(?::[0-9]+)?(?:[/?#]|\Z)"
+# The host names the fake serves, as regular expressions: every rule below is built from this one
+# tuple (a new API adds its host here, and the interceptions, the server and the proxy follow).
+_EDGE_REGION = r"(?:\.[A-Za-z0-9-]+){0,2}\.twilio\.com"
+SERVED_HOST_PATTERNS = (
+    r"trunking" + _EDGE_REGION,  # Trunking v1: trunking[.<edge>][.<region>].twilio.com
+    r"api" + _EDGE_REGION,  # API v2010: api[.<edge>][.<region>].twilio.com
+)
+_SERVED = "|".join(SERVED_HOST_PATTERNS)
+_PORT_END = r"(?::[0-9]+)?(?:[/?#]|\Z)"
 
-# the hosts of the Trunking API: trunking.twilio.com and trunking[.<edge>][.<region>].twilio.com
-TRUNKING_HOST_RE = re.compile(r"https?://trunking" + _TAIL, re.IGNORECASE)
-# the hosts of API v2010: api.twilio.com and api[.<edge>][.<region>].twilio.com
-V2010_HOST_RE = re.compile(r"https?://api" + _TAIL, re.IGNORECASE)
-# every host the fake serves (either API): what the interceptions answer
-HOST_RE = re.compile(r"https?://(trunking|api)" + _TAIL, re.IGNORECASE)
+# the hosts of each API, as URLs (http or https, any port)
+TRUNKING_HOST_RE = re.compile(r"https?://" + SERVED_HOST_PATTERNS[0] + _PORT_END, re.IGNORECASE)
+V2010_HOST_RE = re.compile(r"https?://" + SERVED_HOST_PATTERNS[1] + _PORT_END, re.IGNORECASE)
+# a URL on any served host: what the interceptions answer
+HOST_RE = re.compile(rf"https?://(?:{_SERVED}){_PORT_END}", re.IGNORECASE)
+# a served host name alone (no scheme, no port)
+HOST_NAME_RE = re.compile(rf"(?:{_SERVED})\Z", re.IGNORECASE)
 
 
 def api_of(url: str) -> Optional[str]:
     """``TRUNKING_V1`` or ``API_V2010`` for a URL on that API's hosts; None for any other URL."""
-    match = HOST_RE.match(url)
-    if match is None:
-        return None
-    return TRUNKING_V1 if match.group(1).lower() == "trunking" else API_V2010
+    if TRUNKING_HOST_RE.match(url) is not None:
+        return TRUNKING_V1
+    if V2010_HOST_RE.match(url) is not None:
+        return API_V2010
+    return None
 
 
 def is_served_url(url: str) -> bool:
@@ -48,6 +59,14 @@ def is_served_url(url: str) -> bool:
 def is_trunking_url(url: str) -> bool:
     """True for a URL on a Trunking host (any edge and region, http or https, any port)."""
     return TRUNKING_HOST_RE.match(url) is not None
+
+
+def is_served_host(name: str) -> bool:
+    """True for a host name the fake serves (``trunking[.edge][.region].twilio.com`` or
+    ``api[.edge][.region].twilio.com``, any case; no port, no trailing dot). The proxy mode
+    accepts ``CONNECT`` for exactly these names, so a host added to ``SERVED_HOST_PATTERNS`` is
+    accepted there too."""
+    return HOST_NAME_RE.match(name) is not None
 
 
 def is_loopback_host(host: Optional[str]) -> bool:

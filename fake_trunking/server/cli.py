@@ -100,6 +100,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--max-origination-urls-per-trunk", metavar="N", default=None, type=_bounded_count(),
         help="at most N origination URLs on one trunk (21249 beyond); default: no limit",
     )  # fmt: skip
+    parser.add_argument(
+        "--proxy", action="store_true",
+        help="also be an HTTPS proxy for unmodified clients (twilio-cli, twilio-node...): "
+        "CONNECT to the Twilio hosts the fake serves is answered with a certificate of a local, "
+        "name-constrained CA; nothing is forwarded. Prints the environment lines to use "
+        "(needs the proxy extra)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--ca-dir", metavar="DIR", default=None,
+        help="folder of the proxy's CA (default: fake-trunking under $XDG_CACHE_HOME or "
+        "~/.cache)",
+    )  # fmt: skip
 
 
 def _limit(text: str) -> Optional[int]:
@@ -166,17 +178,12 @@ def serve(
 ) -> int:
     """Run ``fake-trunking serve`` until SIGINT or SIGTERM; the exit status.
 
-    Prints exactly one line on ``out`` (the base URL) once it accepts connections; every other
-    message, one line each, goes to ``err``. On a signal it stops accepting, lets requests in
+    Prints exactly one line on ``out`` (the base URL) once it accepts connections, followed
+    with ``--proxy`` by the ``export NAME=value`` lines that send clients through it; every
+    other message, one line each, goes to ``err``. On a signal it stops accepting, lets requests in
     flight finish, saves the state file and returns 0 (1 when the state cannot be saved).
     """
-    from .http import (
-        DEFAULT_LOG_LIMIT,
-        DEFAULT_LOG_MAX_BODY,
-        DEFAULT_LOG_MAX_BYTES,
-        FakeTrunkingServer,
-        check_timeout,
-    )
+    from .http import check_timeout
 
     out = out or sys.stdout
     err = err or sys.stderr
@@ -226,13 +233,46 @@ def serve(
             "admin endpoints (reset, dump, load) need the admin token in the "
             "X-Fake-Trunking-Admin-Token header\n"
         )
+    proxy = bool(getattr(args, "proxy", False))
+    ca_dir = getattr(args, "ca_dir", None)
+    if ca_dir and not proxy:
+        return fail("--ca-dir needs --proxy", 2)
+    if proxy:
+        from .certs import ProxyUnavailable, require_cryptography
+
+        try:
+            require_cryptography()
+        except ProxyUnavailable as exc:
+            return fail(str(exc))
     credentials = None
     if args.credentials:
         try:
             credentials = load_credentials(args.credentials)
         except ValueError as exc:
             return fail(str(exc))
-    server = FakeTrunkingServer(
+    try:
+        server = _make_server(args, credentials, state_sync, admin_token, proxy, ca_dir)
+    except OSError as exc:  # the proxy's CA folder
+        return fail(str(exc))
+    return _run(server, args, out, err, fail)
+
+
+def _make_server(
+    args: argparse.Namespace,
+    credentials: Any,
+    state_sync: bool,
+    admin_token: Optional[str],
+    proxy: bool,
+    ca_dir: Optional[str],
+) -> FakeTrunkingServer:
+    from .http import (
+        DEFAULT_LOG_LIMIT,
+        DEFAULT_LOG_MAX_BODY,
+        DEFAULT_LOG_MAX_BYTES,
+        FakeTrunkingServer,
+    )
+
+    return FakeTrunkingServer(
         host=args.host,
         port=args.port,
         state_file=args.state,
@@ -249,7 +289,18 @@ def serve(
         credentials=credentials,
         domain_reservation_days=getattr(args, "domain_reservation_days", 0),
         max_origination_urls_per_trunk=getattr(args, "max_origination_urls_per_trunk", None),
+        proxy=proxy,
+        ca_dir=ca_dir,
     )
+
+
+def _run(
+    server: FakeTrunkingServer,
+    args: argparse.Namespace,
+    out: TextIO,
+    err: TextIO,
+    fail: Callable[[str], int],
+) -> int:
     # The handler only sets a flag: taking a lock (Event.set) in a signal handler can deadlock
     # with the main thread holding that very lock. While the state file loads (nothing is
     # served yet, nothing would be saved) it raises instead, so a long load stops at once.
@@ -285,6 +336,10 @@ def serve(
         propagate, logger.propagate = logger.propagate, False
         try:
             out.write(server.base_url + "\n")
+            if server.tunnels is not None:
+                from .proxy import export_lines
+
+                out.write(export_lines(server.proxy_environment()))
             out.flush()
             while not signalled:
                 time.sleep(0.1)

@@ -38,6 +38,7 @@ import math
 import re
 import socket
 import socketserver
+import ssl
 import sys
 import threading
 import time
@@ -64,6 +65,7 @@ from .files import (
     StateStore,
     load_credentials,
 )
+from .proxy import ProxyTunnels, environment
 
 if TYPE_CHECKING:
     from twilio.rest import Client
@@ -135,11 +137,13 @@ class TrunkingHTTPServer(ThreadingHTTPServer):
         log: Optional[TextIO] = None,
         admin_hosts: Iterable[str] = (),
         admin_token: Optional[str] = None,
+        tunnels: Optional[ProxyTunnels] = None,
     ) -> None:
         self.fake = fake
         # when set, every admin request must carry it (``X-Fake-Trunking-Admin-Token`` or
         # ``Authorization: Bearer``); ``serve`` sets one whenever it binds beyond loopback
         self.admin_token = admin_token or None
+        self.tunnels = tunnels  # proxy mode (server.proxy) when set
         self.state_file = state_file
         # a database commits every write itself; --state-sync is for a JSON snapshot only
         self.state_sync = state_sync and isinstance(state_file, StateFile)
@@ -231,8 +235,9 @@ class TrunkingHTTPServer(ThreadingHTTPServer):
         victim = min(candidates, key=lambda c: (not (c.state == "idle" and c.served), c.since))
         victim.evicted = True
         self._connections -= 1
+        how = socket.SHUT_RD if victim.state == "reading" else socket.SHUT_RDWR
         with contextlib.suppress(OSError):  # wakes its thread: its next read sees the end
-            victim.sock.shutdown(socket.SHUT_RD if victim.state == "reading" else socket.SHUT_RDWR)
+            socket.socket.shutdown(victim.sock, how)  # (a TLS socket's own would drop its state)
         return True
 
     def _forget(self, request: Any) -> None:
@@ -252,6 +257,13 @@ class TrunkingHTTPServer(ThreadingHTTPServer):
             conn.state = state
             conn.since = time.monotonic()
             return True
+
+    def replace_socket(self, request: Any, sock: socket.socket) -> None:
+        """Connection ``request`` now speaks over ``sock`` (TLS inside a proxy tunnel)."""
+        with self._counts:
+            conn = self._open.get(request)
+            if conn is not None:
+                conn.sock = sock
 
     def evicted(self, request: Any) -> bool:
         with self._counts:
@@ -298,10 +310,10 @@ class TrunkingHTTPServer(ThreadingHTTPServer):
     def close_connections(self) -> None:
         """Shut down every open connection (idle keep-alive ones after ``drain``)."""
         with self._counts:
-            sockets = list(self._open)
+            sockets = [c.sock for c in self._open.values()]
         for sock in sockets:
             with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
     @property
     def connections(self) -> int:
@@ -414,6 +426,25 @@ class _DeadlineReader(io.RawIOBase):
             return count
 
 
+class _SocketWriter(io.BufferedIOBase):
+    """``wfile`` over a TLS socket: every write sent whole (``sendall``), nothing buffered."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        super().__init__()
+        self._sock = sock
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self._sock.sendall(data)
+        with memoryview(data) as view:
+            return view.nbytes
+
+    def fileno(self) -> int:
+        return self._sock.fileno()
+
+
 class _HeaderBudget:
     """``rfile`` while the header fields are read: more than ``MAX_HEADER_BYTES`` in all
     stops the reading (http.server answers 431) before more is kept."""
@@ -444,6 +475,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
         return self.server_version
 
     def setup(self) -> None:
+        self._key = self.request  # the server's name for this connection, TLS or not
+        self._tunnel_host: Optional[str] = None  # inside a proxy tunnel: the host asked for
         self._drain_input = False
         self._responded = False
         self._reading = False  # a request has begun to arrive (its deadline runs)
@@ -457,7 +490,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if not self._reading:
             self._reading = True
             self._input.deadline = time.monotonic() + self.server.client_timeout
-            self.server.connection_state(self.connection, "reading")
+            self.server.connection_state(self._key, "reading")
 
     # -- logging: quiet unless asked -------------------------------------------------------
     def log_message(self, format: str, *args: Any) -> None:
@@ -515,7 +548,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self._reading = False
         self._responded = False
         self._input.deadline = time.monotonic() + server.client_timeout  # the idle wait
-        if not server.connection_state(self.connection, "idle"):
+        if not server.connection_state(self._key, "idle"):
             self.close_connection = True
             return
         try:
@@ -571,7 +604,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         answer; a connection that was only waiting is closed silently."""
         if not self._reading or self._responded:
             return
-        if self.server.evicted(self.connection):
+        if self.server.evicted(self._key):
             error = TwilioError(503, 20503, "Service Unavailable: too many connections")
         elif isinstance(exc, socket.timeout):
             seconds = f"{self.server.client_timeout:g}"
@@ -584,12 +617,19 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def _serve(self) -> None:
         target = self.path
+        if self.command == "CONNECT":
+            self._connect(target)
+            return
         if target.startswith("/"):
             path, _, query = target.partition("?")
             query = query.partition("#")[0]
         elif target.lower().startswith(("http://", "https://")):
             parts = urlsplit(target)
             path, query = parts.path or "/", parts.query
+            refusal = self._foreign_target(parts)
+            if refusal is not None:
+                self._send_twilio(refusal)
+                return
         else:
             self._send_twilio(errors.bad_request(f"Invalid request target {target[:100]!r}"))
             return
@@ -605,7 +645,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         server = self.server
-        if not server.connection_state(self.connection, "busy"):  # evicted meanwhile
+        if not server.connection_state(self._key, "busy"):  # evicted meanwhile
             raise ConnectionAbortedError("evicted")
         self.connection.settimeout(server.client_timeout)  # for the answer
         headers = {k.lower(): v for k, v in self.headers.items()}
@@ -622,7 +662,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
             query=query,
             body=body,
             headers=headers,
-            base_url=f"http://{self._host()}",
+            base_url=(
+                f"https://{self._tunnel_host}" if self._tunnel_host else f"http://{self._host()}"
+            ),
         )
         try:
             response = server.fake.handle(request)
@@ -636,6 +678,85 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if request.method.upper() not in ("GET", "HEAD", "OPTIONS") and response.status < 400:
             server.after_write()
         self._send(response.status, response.headers, response.body)
+
+    # -- proxy mode (server.proxy decides; the tunnel is served by this very handler) -------
+    def _foreign_target(self, parts: Any) -> Optional[TwilioError]:
+        """In proxy mode, the refusal of an absolute-form request for a host other than this
+        server (nothing is forwarded); None otherwise (plain server mode answers them all)."""
+        tunnels = self.server.tunnels
+        if tunnels is None or self._tunnel_host is not None:
+            return None
+        try:
+            local: Optional[str] = str(self.connection.getsockname()[0])
+        except OSError:
+            local = None
+        try:
+            name = parts.hostname
+        except ValueError:
+            name = None
+        if self.server.own_host(name, local):
+            return None
+        return tunnels.refuse_absolute(f"{parts.scheme}://{parts.netloc}")
+
+    def _connect(self, target: str) -> None:
+        """``CONNECT host:443``: in proxy mode, for a served host, answer 200, terminate TLS
+        with a certificate for that host and go on serving requests on this connection (the
+        rest of ``handle``'s loop reads them from the tunnel); anything else is refused."""
+        server = self.server
+        tunnels = server.tunnels
+        if tunnels is None:
+            self._send_twilio(
+                TwilioError(
+                    405,
+                    20004,
+                    "Method not allowed: CONNECT (this fake-trunking server is not a proxy; "
+                    "start it with `fake-trunking serve --proxy` to use it as HTTPS_PROXY)",
+                )
+            )
+            return
+        if self._tunnel_host is not None:
+            self._send_twilio(errors.bad_request("CONNECT inside a tunnel is not supported"))
+            return
+        host, refusal = tunnels.accept(target)
+        if refusal is not None or host is None:
+            self._send_twilio(refusal or errors.bad_request("Invalid CONNECT target"))
+            return
+        if not server.connection_state(self._key, "busy"):  # evicted meanwhile
+            raise ConnectionAbortedError("evicted")
+        context = tunnels.context_for(host)
+        self.send_response(200, "Connection established")
+        self.end_headers()
+        self.wfile.flush()
+        # the handshake is the client's to send, like a request: evictable at the cap
+        server.connection_state(self._key, "reading")
+        tls = context.wrap_socket(self.connection, server_side=True, do_handshake_on_connect=False)
+        server.replace_socket(self._key, tls)
+        self.connection = tls
+        self._tunnel_host = host
+        tls.settimeout(server.client_timeout)  # the handshake has the same deadline
+        try:
+            tls.do_handshake()
+        except (ssl.SSLError, OSError) as exc:
+            server.say(
+                f"fake-trunking: TLS handshake for {host} failed ({_one_line(exc)}); does the "
+                f"client trust {tunnels.ca_file}?"
+            )
+            self.close_connection = True
+            return
+        self._input = _DeadlineReader(tls, self)
+        self.rfile = io.BufferedReader(self._input, 65536)
+        self.wfile = _SocketWriter(tls)
+        self.close_connection = False  # (http.client sends CONNECT as HTTP/1.0)
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            if self._tunnel_host is not None:  # socketserver closes the (detached) plain one
+                with contextlib.suppress(OSError):
+                    socket.socket.shutdown(self.connection, socket.SHUT_WR)
+                with contextlib.suppress(OSError):
+                    self.connection.close()
 
     def _host(self) -> str:
         """The request's Host when it is a plain host[:port]; else the bound address."""
@@ -882,6 +1003,10 @@ class FakeTrunkingServer:
     ``state_file``: a ``*.json`` file is a snapshot loaded at start and saved on stop (not
     crash-safe); any other name is a SQLite database that commits every write before it is
     answered (``server.database``).
+    ``proxy=True``: also a proxy for unmodified clients (``server.proxy``): ``CONNECT`` for the
+    hosts the fake serves is answered inside a TLS tunnel with a certificate of the local CA in
+    ``ca_dir`` (default ``server.certs.default_ca_dir()``); ``proxy_environment()`` is what to
+    set in a client's environment. Needs ``cryptography`` (the ``proxy`` extra).
 
     Keywords other than the ones below go to ``FakeTrunkingService`` (or pass ``fake=``, a fake
     that you made; it must not be started, or its ``responses`` mock would catch the client's
@@ -904,6 +1029,8 @@ class FakeTrunkingServer:
         log_requests: bool = False,
         admin_hosts: Iterable[str] = (),
         admin_token: Optional[str] = None,
+        proxy: bool = False,
+        ca_dir: Optional[PathLike] = None,
         **service_kwargs: Any,
     ) -> None:
         if fake is not None and service_kwargs:
@@ -927,6 +1054,11 @@ class FakeTrunkingServer:
             "admin_hosts": tuple(admin_hosts),
             "admin_token": admin_token,
         }
+        self.tunnels: Optional[ProxyTunnels] = None
+        if proxy:  # the CA is made (or loaded) now: a bad --ca-dir fails before anything binds
+            from .certs import CertificateAuthority
+
+            self.tunnels = ProxyTunnels(CertificateAuthority(ca_dir).load_or_create())
         self.httpd: Optional[TrunkingHTTPServer] = None
         self._thread: Optional[threading.Thread] = None
 
@@ -938,7 +1070,11 @@ class FakeTrunkingServer:
             self.state_file.load_into(self.fake)
         try:
             httpd = TrunkingHTTPServer(
-                self.fake, self._address, state_file=self.state_file, **self._options
+                self.fake,
+                self._address,
+                state_file=self.state_file,
+                tunnels=self.tunnels,
+                **self._options,
             )
         except BaseException:
             if isinstance(self.state_file, StateDatabase):
@@ -994,6 +1130,19 @@ class FakeTrunkingServer:
     def base_url(self) -> str:
         """``http://127.0.0.1:PORT`` (while started)."""
         return self._httpd().base_url
+
+    @property
+    def ca_file(self) -> Optional[str]:
+        """In proxy mode, the CA certificate file clients must trust; else None."""
+        return self.tunnels.ca_file if self.tunnels is not None else None
+
+    def proxy_environment(self) -> Dict[str, str]:
+        """In proxy mode (while started), the environment variables that send an unmodified
+        client through this server: ``HTTPS_PROXY``, ``HTTP_PROXY``, ``NODE_EXTRA_CA_CERTS``,
+        ``REQUESTS_CA_BUNDLE`` and ``SSL_CERT_FILE``."""
+        if self.tunnels is None:
+            raise RuntimeError("the server is not in proxy mode (FakeTrunkingServer(proxy=True))")
+        return environment(self.base_url, self.tunnels.ca_file)
 
     def client(self, account_sid: Optional[str] = None, **kwargs: Any) -> Client:
         """A ``twilio.rest.Client`` for ``account_sid`` whose Trunking calls go to this server."""
