@@ -69,79 +69,7 @@ def alternate(
     return {k: statistics.median(v) for k, v in samples.items()}
 
 
-# -- 1. the fake vs a static responses stub, per operation -------------------------------
-def section_ops(quick: bool) -> List[Row]:
-    import responses
-
-    from fake_trunking import FakeTrunkingService
-
-    n, rounds = (20, 2) if quick else (300, 6)
-    fake = FakeTrunkingService(seed=1, max_trunks_per_account=None)
-    (keep,) = fake.seed_trunks(count=1, friendly_name="bench")
-    fake.seed_trunks(count=60)
-    doomed = fake.seed_trunks(count=n * rounds + 1)
-    client = fake.client()
-    trunks = client.trunking.v1.trunks
-
-    # capture the fake's own answers, so the stub serves exactly the same JSON
-    with fake:
-        fake.calls.clear()
-        trunks(keep).fetch()
-        trunks.create(friendly_name="x")
-        trunks(keep).update(friendly_name="bench")
-        trunks.page(page_size=50)
-        trunks(doomed[-1]).delete()
-        bodies = [c.response.body for c in fake.calls]
-    doomed.pop()
-    import re
-
-    # one stub per operation, each with the single canned answer it needs (the floor: a
-    # responses registry of one entry returning fixed bytes)
-    canned = {
-        "fetch": ("GET", f"{BASE}/Trunks/{keep}", bodies[0], 200),
-        "create": ("POST", f"{BASE}/Trunks", bodies[1], 201),
-        "update": ("POST", f"{BASE}/Trunks/{keep}", bodies[2], 200),
-        "list-page": ("GET", f"{BASE}/Trunks", bodies[3], 200),
-        "list-page, cold": ("GET", f"{BASE}/Trunks", bodies[3], 200),
-        "delete": ("DELETE", re.compile(f"{BASE}/Trunks/TK[0-9a-f]+"), b"", 204),
-    }
-
-    operations: Dict[str, Callable[[int], Any]] = {
-        "fetch": lambda i: trunks(keep).fetch(),
-        "create": lambda i: trunks.create(friendly_name="x"),
-        "update": lambda i: trunks(keep).update(friendly_name="bench"),
-        "list-page": lambda i: trunks.page(page_size=50),
-        "list-page, cold": lambda i: (_invalidate(fake), trunks.page(page_size=50)),
-        "delete": None,  # type: ignore[dict-item]
-    }
-    rows = []
-    for op, fn in operations.items():
-        if op == "delete":
-            fake_doomed, stub_doomed = list(doomed), list(doomed)
-
-            def delete_from(pool: List[str]) -> Callable[[int], Any]:
-                return lambda i: trunks(pool.pop()).delete()
-
-            sides = {"fake": delete_from(fake_doomed), "stub": delete_from(stub_doomed)}
-        else:
-            sides = {"fake": fn, "stub": fn}
-        method, url, body, status = canned[op]
-        stub = responses.RequestsMock(assert_all_requests_are_fired=False)
-        stub.add(method, url, body=body, status=status, content_type="application/json")
-        t = alternate(sides, n, rounds, around={"fake": fake, "stub": stub})
-        note = f"fake {t['fake'] * 1e6:.0f} us, stub {t['stub'] * 1e6:.0f} us per call"
-        if op.endswith("cold"):  # information: what a page costs right after a write
-            ratio = t["fake"] / t["stub"]
-            rows.append(Row(f"{op}: fake / static stub", f"{ratio:.2f}", None, True, note))
-        else:
-            rows.append(_ratio_row(f"{op}: fake / static stub", t["fake"] / t["stub"], 1.2, note))
-    return rows
-
-
-def _invalidate(fake: Any) -> None:
-    """Start a new write generation: the next page renders every item again."""
-    with fake.store.writing():
-        pass
+# -- 1. per operation: direct, full path, static stub, canned HttpClient: see bench/transport.py
 
 
 # -- 2. flat as the account grows --------------------------------------------------------
@@ -359,8 +287,28 @@ def _pytest_fixture_row(quick: bool) -> Row:
     return Row("pytest fixture per test", f"{per * 1e3:.2f} ms", "<= 2 ms", per <= 0.002)
 
 
+def section_ops(quick: bool) -> List[Row]:
+    from .transport import ops
+
+    return ops(quick)
+
+
+def section_async(quick: bool) -> List[Row]:
+    from .transport import async_rows
+
+    return async_rows(quick)
+
+
+def section_suite(quick: bool) -> List[Row]:
+    from .transport import suite_rows
+
+    return suite_rows(quick)
+
+
 SECTIONS: Dict[str, Callable[[bool], List[Row]]] = {
     "ops": section_ops,
+    "async": section_async,
+    "suite": section_suite,
     "scale": section_scale,
     "memory": section_memory,
     "fixture": section_fixture,

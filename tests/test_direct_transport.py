@@ -28,6 +28,12 @@ from fake_trunking.intercept import twilio_client
 TRANSPORTS = ("direct", "http")
 
 
+@pytest.fixture(autouse=True)
+def _default_transport(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests choose their transport themselves, whatever the run forces."""
+    monkeypatch.delenv(twilio_client.TRANSPORT_ENV, raising=False)
+
+
 @pytest.fixture
 def sends() -> Iterator[List[str]]:
     """Every request ``requests`` prepares (the full path), by URL. (Not a spy on

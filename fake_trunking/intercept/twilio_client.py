@@ -42,13 +42,14 @@ import base64
 import http.client
 import importlib
 import importlib.util
+import logging
 import os
 import sys
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 from urllib.parse import urlencode, urlsplit
 
 from ..core.hosts import is_trunking_url
-from ..core.messages import Request
+from ..core.messages import Request, Response
 from . import responses_mock
 from . import routing as intercept
 from .routing import Entry, Handles
@@ -265,14 +266,17 @@ class _Sync:
         request = self.prepare(client.session, kwargs)
         if request is None:  # one requests would refuse or reshape: let it say how
             return self.original(client, method, url, params, data, headers, auth, timeout)
-        client.log_request(kwargs)
+        logs = _logs(client)
+        if logs:
+            client.log_request(kwargs)
         client._test_only_last_response = None
         client._test_only_last_request = self.twilio_request(**kwargs)
         response = target.handle(request)
         received = self.headers_class(response.headers)
-        client.log_response(response.status, _Logged(received))
+        if logs:
+            client.log_response(response.status, _Logged(received))
         client._test_only_last_response = self.twilio_response(
-            int(response.status), self.text(response.body, received), received
+            int(response.status), self.text(response), received
         )
         return client._test_only_last_response
 
@@ -281,21 +285,20 @@ class _Sync:
         make for twilio's arguments (None for one it would refuse or that we do not mirror)."""
         method: str = kwargs["method"]
         defaults = session.headers if session is not None else self.default_headers()
-        merged: Dict[str, Tuple[str, Any]] = {}
-        for name, value in defaults.items():
-            merged[name.lower()] = (name, value)
+        merged: Dict[str, Any] = dict(defaults.lower_items())  # CaseInsensitiveDict's own
         given = kwargs["headers"]
         if given:
             for name, value in given.items():
-                merged[name.lower()] = (name, value)
-        pairs: List[Tuple[str, str]] = []
-        for name, value in merged.values():
+                if type(name) is not str:
+                    return None
+                merged[name.lower()] = value
+        lowered: Dict[str, str] = {}
+        for name, value in merged.items():
             if value is None:
                 continue
             if type(name) is not str or type(value) is not str or not _valid_header(value):
                 return None
-            pairs.append((name, value))
-        lowered = {name.lower(): value for name, value in pairs}
+            lowered[name] = value
         parts = urlsplit(kwargs["url"])
         query = parts.query
         encoded = _encode_params(kwargs["params"])
@@ -331,11 +334,21 @@ class _Sync:
             base_url=f"https://{parts.netloc}",
         )
 
-    def text(self, body: bytes, headers: Any) -> str:
+    def text(self, response: Response) -> str:
         """``requests.Response.text`` for the fake's bodies (JSON: UTF-8, as ``requests``)."""
-        if not body:
+        if not response.body:
             return ""
-        return str(body, self.encoding_of(headers) or "utf-8", errors="replace")
+        ctype = next((v for k, v in response.headers.items() if k.lower() == "content-type"), "")
+        encoding = self.encoding_of({"content-type": ctype}) if ctype else None
+        return str(response.body, encoding or "utf-8", errors="replace")
+
+
+def _logs(client: Any) -> bool:
+    """Would twilio's ``log_request``/``log_response`` emit anything (INFO enabled)? They build
+    their lines (the response headers' ``repr`` among them) before asking the logger, so they
+    are called only when a line would come out: the same records, without the cost otherwise."""
+    enabled = getattr(client.logger, "isEnabledFor", None)
+    return enabled is None or bool(enabled(logging.INFO))
 
 
 class _Logged:
@@ -502,7 +515,9 @@ class _Async:
             "timeout": timeout,
             "allow_redirects": allow_redirects,
         }
-        client.log_request(kwargs)
+        logs = _logs(client)
+        if logs:
+            client.log_request(kwargs)
         client._test_only_last_response = None
         client._test_only_last_request = self.twilio_request(**kwargs)
         full = self.url_class(url)
@@ -517,7 +532,8 @@ class _Async:
         for name, value in response.headers.items():
             if name.lower() != "content-type":
                 received.add(name, value)
-        client.log_response(response.status, _Logged(received))
+        if logs:
+            client.log_response(response.status, _Logged(received))
         client._test_only_last_response = self.twilio_response(
             response.status, response.body.decode("utf-8"), received
         )
