@@ -39,7 +39,6 @@ aiohttp layers as before.
 from __future__ import annotations
 
 import base64
-import http.client
 import importlib
 import importlib.util
 import logging
@@ -120,7 +119,8 @@ def _pristine(cls: Any, name: str, module: str) -> bool:
 
 def _vcrpy_inactive() -> bool:
     """vcrpy patches ``http.client`` and urllib3's connection classes while a cassette is in use."""
-    if http.client.HTTPSConnection.__module__ != "http.client":
+    client = sys.modules.get("http.client")  # vcrpy imports it: not imported, not patched
+    if client is not None and client.HTTPSConnection.__module__ != "http.client":
         return False
     pool = sys.modules.get("urllib3.connectionpool")
     if pool is not None:
@@ -172,7 +172,9 @@ class _Sync:
                     client, method, url, params, data, headers, auth, timeout, allow_redirects
                 )
             assert auth is not None  # checked by ``target``
-            return sync.direct(target, client, method, url, params, data, headers, auth, timeout)
+            return sync.direct(
+                target, client, method, url, params, data, headers, auth, timeout, allow_redirects
+            )
 
         request.__doc__ = TwilioHttpClient.request.__doc__
         setattr(request, "_fake_trunking_direct", True)  # noqa: B010
@@ -248,6 +250,7 @@ class _Sync:
         headers: Any,
         auth: Tuple[str, str],
         timeout: Optional[float],
+        allow_redirects: bool,
     ) -> Any:
         """``TwilioHttpClient.request``, step for step, with ``handle`` where ``send`` was."""
         if timeout is None:
@@ -265,7 +268,9 @@ class _Sync:
         }
         request = self.prepare(client.session, kwargs)
         if request is None:  # one requests would refuse or reshape: let it say how
-            return self.original(client, method, url, params, data, headers, auth, timeout)
+            return self.original(
+                client, method, url, params, data, headers, auth, timeout, allow_redirects
+            )
         logs = _logs(client)
         if logs:
             client.log_request(kwargs)
@@ -469,6 +474,8 @@ class _Async:
         session = client.session
         if session is not None and (type(session) is not self.session_class or session.closed):
             return None  # a RetryClient (max_retries), or a closed session: twilio's errors
+        if session is not None and getattr(session, "_raise_for_status", False):
+            return None  # ClientSession(raise_for_status=...): aiohttp's own errors
         if getattr(client, "max_retries", None) is not None:  # LazyAsyncTwilioHttpClient
             return None
         if data is not None and not isinstance(data, Mapping):
