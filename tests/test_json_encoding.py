@@ -47,8 +47,10 @@ PAGE = """
 import json, sys
 if sys.argv[1] == "stdlib":
     sys.modules["orjson"] = None  # as if the fast extra were not installed
+from datetime import datetime, timezone
 from fake_trunking import FakeTrunkingService, handler
-fake = FakeTrunkingService(seed=5)
+moment = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+fake = FakeTrunkingService(seed=5, clock=lambda: moment)
 fake.seed_trunks(count=3, friendly_name="Zürich")
 with fake:
     client = fake.client()
