@@ -69,79 +69,7 @@ def alternate(
     return {k: statistics.median(v) for k, v in samples.items()}
 
 
-# -- 1. the fake vs a static responses stub, per operation -------------------------------
-def section_ops(quick: bool) -> List[Row]:
-    import responses
-
-    from fake_trunking import FakeTrunkingService
-
-    n, rounds = (20, 2) if quick else (300, 6)
-    fake = FakeTrunkingService(seed=1, max_trunks_per_account=None)
-    (keep,) = fake.seed_trunks(count=1, friendly_name="bench")
-    fake.seed_trunks(count=60)
-    doomed = fake.seed_trunks(count=n * rounds + 1)
-    client = fake.client()
-    trunks = client.trunking.v1.trunks
-
-    # capture the fake's own answers, so the stub serves exactly the same JSON
-    with fake:
-        fake.calls.clear()
-        trunks(keep).fetch()
-        trunks.create(friendly_name="x")
-        trunks(keep).update(friendly_name="bench")
-        trunks.page(page_size=50)
-        trunks(doomed[-1]).delete()
-        bodies = [c.response.body for c in fake.calls]
-    doomed.pop()
-    import re
-
-    # one stub per operation, each with the single canned answer it needs (the floor: a
-    # responses registry of one entry returning fixed bytes)
-    canned = {
-        "fetch": ("GET", f"{BASE}/Trunks/{keep}", bodies[0], 200),
-        "create": ("POST", f"{BASE}/Trunks", bodies[1], 201),
-        "update": ("POST", f"{BASE}/Trunks/{keep}", bodies[2], 200),
-        "list-page": ("GET", f"{BASE}/Trunks", bodies[3], 200),
-        "list-page, cold": ("GET", f"{BASE}/Trunks", bodies[3], 200),
-        "delete": ("DELETE", re.compile(f"{BASE}/Trunks/TK[0-9a-f]+"), b"", 204),
-    }
-
-    operations: Dict[str, Callable[[int], Any]] = {
-        "fetch": lambda i: trunks(keep).fetch(),
-        "create": lambda i: trunks.create(friendly_name="x"),
-        "update": lambda i: trunks(keep).update(friendly_name="bench"),
-        "list-page": lambda i: trunks.page(page_size=50),
-        "list-page, cold": lambda i: (_invalidate(fake), trunks.page(page_size=50)),
-        "delete": None,  # type: ignore[dict-item]
-    }
-    rows = []
-    for op, fn in operations.items():
-        if op == "delete":
-            fake_doomed, stub_doomed = list(doomed), list(doomed)
-
-            def delete_from(pool: List[str]) -> Callable[[int], Any]:
-                return lambda i: trunks(pool.pop()).delete()
-
-            sides = {"fake": delete_from(fake_doomed), "stub": delete_from(stub_doomed)}
-        else:
-            sides = {"fake": fn, "stub": fn}
-        method, url, body, status = canned[op]
-        stub = responses.RequestsMock(assert_all_requests_are_fired=False)
-        stub.add(method, url, body=body, status=status, content_type="application/json")
-        t = alternate(sides, n, rounds, around={"fake": fake, "stub": stub})
-        note = f"fake {t['fake'] * 1e6:.0f} us, stub {t['stub'] * 1e6:.0f} us per call"
-        if op.endswith("cold"):  # information: what a page costs right after a write
-            ratio = t["fake"] / t["stub"]
-            rows.append(Row(f"{op}: fake / static stub", f"{ratio:.2f}", None, True, note))
-        else:
-            rows.append(_ratio_row(f"{op}: fake / static stub", t["fake"] / t["stub"], 1.2, note))
-    return rows
-
-
-def _invalidate(fake: Any) -> None:
-    """Start a new write generation: the next page renders every item again."""
-    with fake.store.writing():
-        pass
+# -- 1. per operation: direct, full path, static stub, canned HttpClient: see bench/transport.py
 
 
 # -- 2. flat as the account grows --------------------------------------------------------
@@ -359,8 +287,28 @@ def _pytest_fixture_row(quick: bool) -> Row:
     return Row("pytest fixture per test", f"{per * 1e3:.2f} ms", "<= 2 ms", per <= 0.002)
 
 
+def section_ops(quick: bool) -> List[Row]:
+    from .transport import ops
+
+    return ops(quick)
+
+
+def section_async(quick: bool) -> List[Row]:
+    from .transport import async_rows
+
+    return async_rows(quick)
+
+
+def section_suite(quick: bool) -> List[Row]:
+    from .transport import suite_rows
+
+    return suite_rows(quick)
+
+
 SECTIONS: Dict[str, Callable[[bool], List[Row]]] = {
     "ops": section_ops,
+    "async": section_async,
+    "suite": section_suite,
     "scale": section_scale,
     "memory": section_memory,
     "fixture": section_fixture,
@@ -418,8 +366,13 @@ def render_markdown(rows: List[Row]) -> str:
         f"- machine: {platform.machine()}, {platform.system()} {platform.release()}, "
         f"{_cpu_count()} cores",
         f"- Python {platform.python_version()}",
+        f"- load average (1, 5, 15 min) when written: {_load()} (a shared machine: ratios are "
+        "measured side by side, but a loaded machine inflates the fake's share)",
+        f"- JSON encoder: {_json_encoder()}",
         "- packages: "
-        + _versions(["fake-trunking", "twilio", "responses", "requests", "Faker", "vcrpy"]),
+        + _versions(
+            ["fake-trunking", "twilio", "responses", "requests", "Faker", "vcrpy", "orjson"]
+        ),
         "",
         "| measurement | value | target | met | note |",
         "| --- | --- | --- | --- | --- |",
@@ -437,21 +390,51 @@ def render_markdown(rows: List[Row]) -> str:
 
 NOTES = """## Where the time goes, and what was done about it
 
-- **Fixed cost per request** (fetch, create, update, delete): the twilio client, `requests` and
-  `responses` dominate; the fake's own work (auth, routing, one O(1) lookup, render, JSON) is
-  about 30 to 60 us of a ~350 us call.
-- **Pages.** Rendering and JSON-encoding 50 trunks costs about 300 us, so a page the fake renders
-  from scratch costs about 1.7x the static stub (the `list-page, cold` row, for information). Each
-  rendered item is therefore cached as JSON text until the next write (`Store.generation` is
-  bumped by every write, and the cache is dropped whole when it changes; bounded at 20,000
-  items): repeated reads between writes, the case the stub stands for, serve pre-encoded items.
+- **Three ways to the same answer** (issue 17; rows `direct`, `full path`, `canned HttpClient`).
+  All go through a user-built `Client(sid, token)`. `direct` is the default transport: twilio's
+  `TwilioHttpClient.request` is answered by the fake before any HTTP (docs/transport.md).
+  `full path` is `transport="http"`: `requests`, urllib3's `Retry` set-up and the `responses`
+  layer, as every plain `requests` call. `static stub` is a `responses` mock of one entry
+  serving the fake's own bytes; `canned HttpClient` is twilio on an `HttpClient` that returns
+  those bytes with no fake at all: the limit, twilio's own cost of a call.
+- **What is left above the limit on the direct transport** (a fetch, profiled with cProfile
+  and timed piece by piece, in us on this machine): twilio's own work, the whole `canned` call
+  (building the call, `json.loads`, two `strptime` for the dates, the instance), about 20-35;
+  the fake's `handle` about 25, of which the handler (auth, routing, one lookup, render, JSON)
+  is about 14 and the rest the call log (`Call`, and `call_size`, which sums `sys.getsizeof`
+  over every header of both sides for `calls_max_bytes`, even when unbounded) and the fault
+  check; building the request exactly as `requests` would (session headers merged with twilio's,
+  form body, `Content-Length`, Basic auth, the URL requoted) about 8; the checks that this call
+  may go direct (client class, session adapters and retries, proxies, hooks, other mocks, fault
+  kinds) about 6; the `CaseInsensitiveDict` of response headers and the text decode twilio's
+  `last_response` holds, about 6. Hence about 4x to 5x the canned client for a fetch, and about
+  0.22x to 0.28x the static stub, which spends ~250 us more in `requests` and `responses`.
+  A page is bound by twilio itself (50 instances parsed: the canned client is already 0.25x
+  the stub there), so `list-page: direct / static stub` stays near 0.4 however fast the fake is.
+  A delete has no body to parse, so the fake's fixed cost shows most against the canned client.
+- **The full path vs the stub** is what it was: the old code (5501d19) rerun side by side on
+  the same loaded machine gave fetch 1.11, create 1.21, update 1.18, list-page 1.22, delete
+  1.20 (and the cold page 1.98). Under a load average near 6 on 2 cores the fake's own ~30-60 us
+  weigh more than on a quiet machine, where the same rows measured 1.01 to 1.10.
+- **Cold pages.** A page rendered right after a write spent about 60% of its time in the JSON
+  encoder (cProfile), the rest in rendering. With orjson installed (the `fast` extra) a cold
+  50-trunk page is handled in about 125 us instead of about 360 us (handler alone); without it
+  the standard library's public `json.JSONEncoder` encodes (the private
+  `json.encoder.c_make_encoder` hook is gone). What remains per item is the render (a dict of
+  18 fields, the links, the auth types: about 1.5 us) and orjson (about 0.6 us): about 100 us
+  for 50 items, on top of a ~450 us page through the full path, so the cold page stays above
+  1.2x the stub there; on the direct transport it costs about 0.7x the stub. Each rendered item
+  is still cached as JSON text until the next write (`Store.generation`; the generation is now
+  checked once per page), so repeated reads between writes serve pre-encoded items.
   `tests/test_render_cache.py` proves every kind of write shows in the next page.
-- **Flat as the account grows.** Records hold only plain values (recording as a tuple; sequence
-  numbers and records in two flat maps), so the garbage collector does not track them: a full
-  collection at 100,000 trunks fell from 105 ms to 8 ms, which is what made a 100,000-trunk walk
-  cost more per item than a 10,000-trunk one (measured with `gc.callbacks`: 1.23x with the full
-  collections, 1.06x without). Our private `RequestsMock` also keeps no call list of its own, so
-  a long walk does not hold every page body twice. Each walk starts after a write (cold cache).
+- **The downstream suite** (1,000 generated tests, each a `Client`, a create and a list, run
+  whole by pytest in a subprocess): the fake on the direct transport is cheaper than a static
+  `responses` stub, which pays `requests` on every call and `@responses.activate` per test.
+- **Flat as the account grows.** Records hold only plain values, so the garbage collector does
+  not track them (a full collection at 100,000 trunks: 8 ms). The fetch row compares a 100,000-
+  and a 10-trunk account through the direct transport: the fixed cost of a call is a quarter of
+  what it was through `requests`, so the same few us of a bigger dict now weigh about 4x more in
+  the ratio. Each walk starts after a write (cold cache).
 - **Memory** is measured with `tracemalloc` around `seed_trunks`, Faker-made names included.
 - **Cassettes**: replay looks requests up in an index (O(1)); vcrpy scans the cassette for every
   request. See `bench/cassette_replay.py` for the matcher alone.
@@ -468,3 +451,18 @@ def _cpu_count() -> int:
     import os
 
     return os.cpu_count() or 1
+
+
+def _load() -> str:
+    import os
+
+    try:
+        return ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    except (AttributeError, OSError):
+        return "n/a"
+
+
+def _json_encoder() -> str:
+    from fake_trunking import handler
+
+    return handler.JSON_ENCODER

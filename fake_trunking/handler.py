@@ -35,7 +35,7 @@ from .core.auth import Authenticator
 from .core.collection import Collection, Record
 from .core.context import Context
 from .core.hosts import API_V2010, TRUNKING_V1, api_of
-from .core.jsontext import EncodedJSON
+from .core.jsontext import COLON, COMMA, EncodedJSON
 from .core.jsontext import encode as _encode
 from .core.messages import Request, Response
 from .core.params import Param, parse_form
@@ -183,24 +183,41 @@ class Handler:
         text = payload if isinstance(payload, EncodedJSON) else _encode(payload)
         return Response(status, headers, text.encode("utf-8"))
 
-    def _encoded(self, ctx: Context, resource: Operable, record: Record) -> str:
-        """``record`` rendered and JSON-encoded, from the cache when state has not changed.
-
-        Pages are the one place where rendering dominates (50 to 1000 items a request), so each
-        item's JSON is kept until the next write: ``Store.generation`` changes on every write, and
-        a cache from another generation is dropped whole. Bounded, so a walk over a huge account
-        cannot grow it without limit. Called under the store lock.
-        """
+    def _fresh_fragments(self) -> Dict[Tuple[int, int, str], str]:
+        """The item cache of this write generation (emptied when state changed or it is full)."""
         cache = self._fragments
         generation = self.store.generation
         if self._fragments_generation != generation or len(cache) >= FRAGMENT_CACHE_SIZE:
             cache.clear()
             self._fragments_generation = generation
-        key = (id(record), id(resource), ctx.base_url)
-        text = cache.get(key)
-        if text is None:
-            text = cache[key] = _encode(resource.render(ctx, record))
-        return text
+        return cache
+
+    def _encoded_page(self, ctx: Context, resource: Operable, records: Iterable[Record]) -> str:
+        """The items of a page as JSON text, each from the cache when state has not changed.
+
+        Pages are the one place where rendering dominates (50 to 1000 items a request), so each
+        item's JSON is kept until the next write: ``Store.generation`` changes on every write, and
+        a cache from another generation is dropped whole (checked once per page). Bounded, so a
+        walk over a huge account cannot grow it without limit. Called under the store lock.
+        """
+        cache = self._fresh_fragments()
+        base_url = ctx.base_url
+        render = resource.render
+        encode = _encode
+        get = cache.get
+        kind = id(resource)
+        room = FRAGMENT_CACHE_SIZE - len(cache)
+        out: List[str] = []
+        for record in records:
+            key = (id(record), kind, base_url)
+            text = get(key)
+            if text is None:
+                text = encode(render(ctx, record))
+                if room > 0:
+                    cache[key] = text
+                    room -= 1
+            out.append(text)
+        return COMMA.join(out)
 
     # -- routing -------------------------------------------------------------------------
     @staticmethod
@@ -337,7 +354,7 @@ class Handler:
         records, has_previous, has_next = items.page(size, token)
         key = resource.key
         assert key is not None
-        items_json = ", ".join([self._encoded(ctx, resource, r) for r in records])
+        items_json = self._encoded_page(ctx, resource, records)
         if isinstance(resource, v2010.Resource):
             return EncodedJSON(
                 v2010.wire.list_envelope(
@@ -374,4 +391,4 @@ class Handler:
                 "key": key,
             }
         )
-        return EncodedJSON(f'{{"{key}": [{items_json}], "meta": {meta}}}')
+        return EncodedJSON(f'{{"{key}"{COLON}[{items_json}]{COMMA}"meta"{COLON}{meta}}}')

@@ -142,6 +142,12 @@ def _hosts(value: Any) -> Optional[str]:
     return None
 
 
+def _transport(value: Any) -> Optional[str]:
+    if value is None or value in ("direct", "http"):
+        return None
+    return _got(value)
+
+
 KEYWORDS: Dict[str, Keyword] = {
     k.name: k
     for k in (
@@ -166,6 +172,12 @@ KEYWORDS: Dict[str, Keyword] = {
             _days,
         ),
         Keyword("max_origination_urls_per_trunk", "an integer >= 0, or None (no limit)", _limit),
+        Keyword(
+            "transport",
+            "'direct' (twilio clients answered before any HTTP) or 'http' (through requests "
+            "and aiohttp), or None (FAKE_TRUNKING_TRANSPORT, else 'direct')",
+            _transport,
+        ),
         Keyword(
             "passthrough_hosts", "a list of host names ('api.example.com', '*.example.org')", _hosts
         ),

@@ -35,6 +35,7 @@ from .inspection import Inspection, describe_calls
 from .intercept import aio as _async_adapter
 from .intercept import responses_mock as _adapter
 from .intercept import routing as intercept
+from .intercept import twilio_client as _direct
 from .options import checked
 
 if TYPE_CHECKING:
@@ -74,6 +75,7 @@ class FakeTrunkingService(FaultInjection, Inspection):
         calls_max_body: Optional[int] = None,
         domain_reservation_days: int = 0,
         max_origination_urls_per_trunk: Optional[int] = None,
+        transport: Optional[str] = None,
     ) -> None:
         # hosts let through to what is under the fake instead of refused (see ``intercept``)
         self.passthrough_hosts = intercept.HostRules(passthrough_hosts)
@@ -107,6 +109,10 @@ class FakeTrunkingService(FaultInjection, Inspection):
         except ValueError as exc:  # named as the keyword: calls_limit, calls_max_bytes...
             raise ValueError(f"calls_{exc}") from None
         self._faults = FaultSet(seed)  # see fake_trunking.faults
+        # how twilio's own HTTP clients reach this fake (docs/transport.md): "direct" answers
+        # them before any HTTP, "http" sends them through requests/aiohttp and the mocks
+        self.transport: str = transport if transport is not None else _direct.default_transport()
+        self._direct: Optional[intercept.Entry] = None
 
     # -- lifecycle -----------------------------------------------------------------------
     def start(self) -> FakeTrunkingService:
@@ -123,12 +129,23 @@ class FakeTrunkingService(FaultInjection, Inspection):
                     _adapter.stop(self, mock)
                     raise
                 self._mock = mock
+                try:
+                    self._direct = _direct.start(self)
+                except BaseException:
+                    self._mock = None
+                    _async_adapter.stop(self, self._async_mock)
+                    self._async_mock = None
+                    _adapter.stop(self, mock)
+                    raise
         return self
 
     def stop(self) -> None:
         """Stop answering (idempotent); the state and ``calls`` are kept until ``reset``."""
         with self._lock, intercept.LOCK:
             if self._mock is not None:
+                if self._direct is not None:
+                    _direct.stop(self._direct)
+                    self._direct = None
                 try:
                     _async_adapter.stop(self, self._async_mock)
                 finally:

@@ -19,10 +19,17 @@ def test_quick_benchmark_runs_every_section() -> None:
         timeout=300,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    for section in ("ops", "scale", "memory", "fixture", "cassette", "server", "durable"):
+    for section in (
+        "ops", "async", "suite", "scale", "memory", "fixture", "cassette", "server", "durable"
+    ):
         assert f"[bench] {section} ..." in done.stderr
     for row in (
-        "list-page: fake / static stub",
+        "list-page: full path / static stub",
+        "fetch: direct / static stub",
+        "fetch: direct / canned HttpClient (the limit)",
+        "list-page, cold: full path / static stub",
+        "async fetch: direct / full path",
+        "downstream suite of 20 tests: fake / static stub",
         "fetch: 5,000 vs 10 trunks",
         "memory per trunk",
         "pytest fixture per test",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -154,7 +155,8 @@ def test_scrubbing_removes_auth_and_replaces_the_account_everywhere(session: Any
     assert base64.b64encode(f"{REAL_ACCOUNT}:{CANARY}".encode()).decode() not in text
     # the placeholder is in URLs (the phone number's API-v2010 link), bodies and the account
     assert f"/Accounts/{PLACEHOLDER_ACCOUNT}/IncomingPhoneNumbers/" in text
-    assert f'"account_sid": "{PLACEHOLDER_ACCOUNT}"' in text
+    # (the separator depends on the JSON encoder in use: orjson's compact one or json's)
+    assert re.search(f'"account_sid": ?"{PLACEHOLDER_ACCOUNT}"', text)
     assert f"account: {PLACEHOLDER_ACCOUNT}" in text
 
 

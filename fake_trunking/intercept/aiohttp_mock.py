@@ -219,18 +219,38 @@ async def respond(
     stay reproducible); while a latency fault is injected it runs in a worker thread instead,
     so its sleep does not block the event loop.
     """
+    response = await serve(target, request)
+    return await _client_response(url, request.method, response, kwargs)
+
+
+async def serve(target: Handles, request: Request) -> Response:
+    """``target.handle(request)`` as an async caller sees it: inline (in call order), or in a
+    worker thread while a latency fault is injected; a ``requests`` exception (an exception
+    fault) raised as its aiohttp equivalent. Shared by ``respond`` and the direct transport
+    (``twilio_client``), so both answer alike."""
     try:
         if _latency_injected(target):
             loop = asyncio.get_running_loop()
-            response = await loop.run_in_executor(None, target.handle, request)
-        else:
-            response = target.handle(request)
+            return await loop.run_in_executor(None, target.handle, request)
+        return target.handle(request)
     except Exception as exc:
         mapped = map_exception(exc)
         if mapped is None:
             raise
         raise mapped from exc
-    return await _client_response(url, request.method, response, kwargs)
+
+
+def answers_alone() -> bool:
+    """Is our interception installed, live, over aiohttp itself and not under another mock?
+
+    The direct transport (``twilio_client``) answers only then: while the user's aioresponses
+    or vcrpy is active (above or under us), requests take the full aiohttp path."""
+    inst = _interception
+    if inst is None or not inst.live or inst.hand_off:
+        return False
+    import aiohttp.client
+
+    return aiohttp.client.ClientSession._request is inst._function
 
 
 def _latency_injected(target: Handles) -> bool:
@@ -455,6 +475,11 @@ def start(target: Handles, passthrough: Optional[HostRules] = None) -> Started:
 
 def stop(target: Handles, mock: Started) -> None:
     mock.detach()
+
+
+def top() -> Optional[Entry]:
+    """The target answering aiohttp now (the most recently started), or None."""
+    return _STACK.top()
 
 
 # -- record / live modes: only allowed hosts leave the process ---------------------------------

@@ -340,3 +340,18 @@ def stop(target: Handles, handle: Entry) -> None:
 def top() -> Optional[Entry]:
     """The target answering ``requests`` now (the most recently started), or None."""
     return _STACK.top()
+
+
+def answers_alone() -> bool:
+    """Is our ``HTTPAdapter.send`` installed, live, over the real send and not under a mock?
+
+    The direct transport (``twilio_client``) answers only then: while the user's ``responses``
+    mock (or anything else patching ``HTTPAdapter.send``) is active, above or under us, twilio's
+    requests take the full path, so their mocks of Twilio URLs keep winning."""
+    inst = _installation
+    return (
+        inst is not None
+        and inst.live
+        and not inst.hand_off
+        and inst.adapter_class.send is inst.send_function
+    )

@@ -24,7 +24,7 @@ from typing import Any, Dict, Mapping, Optional, Tuple
 
 from ...core import errors, numbering
 from ...core.collection import Collection, Record
-from ...core.jsontext import encode
+from ...core.jsontext import COMMA, encode
 from ...core.params import Param
 from . import wire
 from .base import Context, Resource
@@ -173,7 +173,7 @@ class AvailablePhoneNumbers(Resource):
             numbering.salt_for(store.seed), country, self.kind, search, size,
             store.numbers.__contains__,
         )  # fmt: skip
-        items_json = ", ".join(encode(self.render(ctx, r)) for r in found)
+        items_json = COMMA.join(encode(self.render(ctx, r)) for r in found)
         return wire.list_envelope(
             "available_phone_numbers", items_json, ctx.path, size, 0, None, found, False, False
         )

@@ -31,7 +31,7 @@ from typing import Any, Callable, ClassVar, Dict, List, Mapping, Optional, Tuple
 
 from ...core import errors, numbering, owned_numbers
 from ...core.collection import Collection, Record
-from ...core.jsontext import encode
+from ...core.jsontext import COMMA, encode
 from ...core.params import Param, sid_param
 from . import wire
 from .base import Context, RegistryResource
@@ -244,7 +244,7 @@ class IncomingPhoneNumber(RegistryResource):
             if only in ctx.account.registry["PN"]:
                 items.add(only, ctx.account.registry["PN"][only])
         records, has_previous, has_next = filtered_page(items, size, token, keep)
-        items_json = ", ".join(encode(self.render(ctx, r)) for r in records)
+        items_json = COMMA.join(encode(self.render(ctx, r)) for r in records)
         return wire.list_envelope(
             self.key or "", items_json, ctx.path, size, page, token, records,
             has_previous, has_next, filters,

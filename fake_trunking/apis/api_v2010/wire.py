@@ -26,7 +26,7 @@ from typing import List, Mapping, Optional
 from urllib.parse import quote
 
 from ...core.collection import Record
-from ...core.jsontext import encode
+from ...core.jsontext import COLON, COMMA, encode
 from ...core.store import DATE_FORMAT
 
 PREFIX = "/2010-04-01"
@@ -98,4 +98,4 @@ def list_envelope(
             "page": page,
         }
     )
-    return f'{{"{key}": [{items_json}], {meta[1:]}'
+    return f'{{"{key}"{COLON}[{items_json}]{COMMA}{meta[1:]}'

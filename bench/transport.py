@@ -1,0 +1,340 @@
+"""Issue 17: the direct transport, the full path, a static stub and the limit, side by side.
+
+For each operation, four sides are measured in alternating blocks in one process, all through a
+user-built ``twilio.rest.Client(sid, token)``:
+
+- ``direct``: the fake started with ``transport="direct"`` (twilio's HTTP client answered before
+  any HTTP);
+- ``http``: the same fake with ``transport="http"`` (``requests`` + the ``responses`` layer);
+- ``stub``: a static ``responses`` stub (one registry entry returning the fake's own bytes);
+- ``canned``: the twilio client on a canned ``HttpClient`` returning the same bytes, no HTTP and
+  no fake: the limit (twilio's own cost of building, parsing and returning the call).
+
+Then the async client both ways, and a 1,000-test downstream pytest suite (each test creates a
+trunk and lists) timed whole with the fake vs with a static stub.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional
+
+from .run import BASE, Row, alternate
+
+DIRECT_LIMIT = 0.25  # direct / static stub
+HTTP_LIMIT = 1.1  # full path / static stub
+COLD_LIMIT = 1.2  # a page rendered right after a write, full path / static stub
+
+
+class _Side:
+    """Start/stop around a block: the fake on one transport, or nothing (stub, canned)."""
+
+    def __init__(self, fake: Any, transport: str) -> None:
+        self.fake = fake
+        self.transport = transport
+
+    def start(self) -> None:
+        # a test's call log is small: one that grew over thousands of bench calls (page bodies
+        # included) would bill the fake for memory and garbage collections a test never sees
+        self.fake.calls.clear()
+        self.fake.transport = self.transport
+        self.fake.start()
+
+    def stop(self) -> None:
+        self.fake.stop()
+
+
+class _Nothing:
+    def start(self) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+
+def _canned_client(sid: str, token: str, status: int, body: bytes) -> Any:
+    from twilio.http import HttpClient
+    from twilio.http.response import Response
+    from twilio.rest import Client
+
+    text = body.decode("utf-8")
+
+    class Canned(HttpClient):  # type: ignore[misc]
+        def __init__(self) -> None:
+            super().__init__(None, False)
+
+        def request(self, *args: Any, **kwargs: Any) -> Any:
+            return Response(status, text, {"Content-Type": "application/json"})
+
+    return Client(sid, token, http_client=Canned())
+
+
+def _invalidate(fake: Any) -> None:
+    with fake.store.writing():  # a new write generation: the next page renders every item
+        pass
+
+
+def ops(quick: bool) -> List[Row]:
+    import responses
+    from twilio.rest import Client
+
+    from fake_trunking import FakeTrunkingService
+
+    n, rounds = (20, 2) if quick else (300, 6)
+    fake = FakeTrunkingService(seed=1, max_trunks_per_account=None)
+    (keep,) = fake.seed_trunks(count=1, friendly_name="bench")
+    fake.seed_trunks(count=60)
+    doomed = fake.seed_trunks(count=4 * n * rounds + 1)
+    sid, token = fake.default_account_sid, fake.auth_token()
+    client = Client(sid, token)  # as a user builds it
+    trunks = client.trunking.v1.trunks
+
+    with fake:  # the fake's own answers, so the stub and the canned client serve the same bytes
+        fake.calls.clear()
+        trunks(keep).fetch()
+        trunks.create(friendly_name="x")
+        trunks(keep).update(friendly_name="bench")
+        trunks.page(page_size=50)
+        trunks(doomed.pop()).delete()
+        answers = [(c.response.status, c.response.body) for c in fake.calls]
+
+    canned = {
+        "fetch": ("GET", f"{BASE}/Trunks/{keep}", answers[0]),
+        "create": ("POST", f"{BASE}/Trunks", answers[1]),
+        "update": ("POST", f"{BASE}/Trunks/{keep}", answers[2]),
+        "list-page": ("GET", f"{BASE}/Trunks", answers[3]),
+        "list-page, cold": ("GET", f"{BASE}/Trunks", answers[3]),
+        "delete": ("DELETE", re.compile(f"{BASE}/Trunks/TK[0-9a-f]+"), answers[4]),
+    }
+
+    def operation(op: str, trunks: Any, pool: List[str]) -> Callable[[int], Any]:
+        if op == "fetch":
+            return lambda i: trunks(keep).fetch()
+        if op == "create":
+            return lambda i: trunks.create(friendly_name="x")
+        if op == "update":
+            return lambda i: trunks(keep).update(friendly_name="bench")
+        if op == "list-page":
+            return lambda i: trunks.page(page_size=50)
+        if op == "list-page, cold":
+            return lambda i: (_invalidate(fake), trunks.page(page_size=50))
+        return lambda i: trunks(pool.pop()).delete()
+
+    rows: List[Row] = []
+    quarter = len(doomed) // 4
+    for op, (method, url, (status, body)) in canned.items():
+        stub = responses.RequestsMock(assert_all_requests_are_fired=False)
+        stub.add(method, url, body=body, status=status, content_type="application/json")
+        limit = _canned_client(sid, token, status, body).trunking.v1.trunks
+        pools = [list(doomed[k * quarter : (k + 1) * quarter]) for k in range(4)]
+        sides = {
+            "direct": operation(op, trunks, pools[0]),
+            "http": operation(op, trunks, pools[1]),
+            "stub": operation(op, trunks, pools[2]),
+            "canned": operation(op, limit, pools[3]),
+        }
+        around = {
+            "direct": _Side(fake, "direct"),
+            "http": _Side(fake, "http"),
+            "stub": stub,
+            "canned": _Nothing(),
+        }
+        t = alternate(sides, n, rounds, around=around)
+        us = {k: v * 1e6 for k, v in t.items()}
+        note = (
+            f"direct {us['direct']:.0f} us, full path {us['http']:.0f} us, "
+            f"stub {us['stub']:.0f} us, canned HttpClient {us['canned']:.0f} us"
+        )
+        cold = op.endswith("cold")
+        direct_limit = None if cold else DIRECT_LIMIT
+        rows.append(
+            _row(f"{op}: direct / static stub", t["direct"] / t["stub"], direct_limit, note)
+        )
+        rows.append(
+            _row(f"{op}: direct / canned HttpClient (the limit)", t["direct"] / t["canned"])
+        )
+        rows.append(
+            _row(
+                f"{op}: full path / static stub",
+                t["http"] / t["stub"],
+                COLD_LIMIT if cold else HTTP_LIMIT,
+            )
+        )
+    fake.transport = "direct"
+    return rows
+
+
+def _row(name: str, ratio: float, limit: Optional[float] = None, note: str = "") -> Row:
+    if limit is None:
+        return Row(name, f"{ratio:.2f}", None, True, note)
+    return Row(name, f"{ratio:.2f}", f"<= {limit}", ratio <= limit, note)
+
+
+# -- the async client both ways -------------------------------------------------------------------
+def async_rows(quick: bool) -> List[Row]:
+    from fake_trunking import FakeTrunkingService
+
+    n, rounds = (20, 2) if quick else (300, 6)
+    fake = FakeTrunkingService(seed=2, max_trunks_per_account=None)
+    (keep,) = fake.seed_trunks(count=1)
+    fake.seed_trunks(count=60)
+
+    async def measure() -> Dict[str, Dict[str, float]]:
+        client = fake.async_client()
+        trunks = client.trunking.v1.trunks
+        calls: Dict[str, Callable[[], Any]] = {
+            "fetch": lambda: trunks(keep).fetch_async(),
+            "create": lambda: trunks.create_async(friendly_name="x"),
+            "list-page": lambda: trunks.page_async(page_size=50),
+        }
+        out: Dict[str, Dict[str, float]] = {}
+        for op, call in calls.items():
+            samples: Dict[str, List[float]] = {"direct": [], "http": []}
+            for _ in range(rounds):
+                for transport in samples:
+                    side = _Side(fake, transport)
+                    side.start()
+                    try:
+                        for _ in range(n):
+                            started = time.perf_counter()
+                            await call()
+                            samples[transport].append(time.perf_counter() - started)
+                    finally:
+                        side.stop()
+            out[op] = {k: statistics.median(v) for k, v in samples.items()}
+        await client.http_client.close()
+        return out
+
+    found = asyncio.run(measure())
+    fake.transport = "direct"
+    rows = []
+    for op, t in found.items():
+        note = f"direct {t['direct'] * 1e6:.0f} us, aiohttp path {t['http'] * 1e6:.0f} us"
+        rows.append(_row(f"async {op}: direct / full path", t["direct"] / t["http"], None, note))
+    return rows
+
+
+# -- a downstream suite ---------------------------------------------------------------------------
+SUITE_FAKE = """
+import pytest
+from twilio.rest import Client
+
+
+@pytest.mark.parametrize("i", range({n}))
+def test_trunk(fake_trunking, i):
+    client = Client(fake_trunking.default_account_sid, fake_trunking.auth_token())
+    trunks = client.trunking.v1.trunks
+    created = trunks.create(friendly_name=f"t{{i}}")
+    assert [t.sid for t in trunks.list()] == [created.sid]
+"""
+
+SUITE_STUB = """
+import pytest
+import responses
+from twilio.rest import Client
+
+CREATED = {created!r}
+LISTED = {listed!r}
+SID = {sid!r}
+BASE = "https://trunking.twilio.com/v1/Trunks"
+
+
+@pytest.mark.parametrize("i", range({n}))
+@responses.activate
+def test_trunk(i):
+    responses.add("POST", BASE, body=CREATED, status=201, content_type="application/json")
+    responses.add("GET", BASE, body=LISTED, status=200, content_type="application/json")
+    client = Client(SID, "token")
+    trunks = client.trunking.v1.trunks
+    created = trunks.create(friendly_name=f"t{{i}}")
+    assert [t.sid for t in trunks.list()] == [created.sid]
+"""
+
+
+def suite_rows(quick: bool) -> List[Row]:
+    from fake_trunking import FakeTrunkingService
+
+    n = 20 if quick else 1000
+    fake = FakeTrunkingService(seed=3)
+    with fake:
+        client = fake.client()
+        client.trunking.v1.trunks.create(friendly_name="t0")
+        client.trunking.v1.trunks.list()
+        created, listed = (c.response.body.decode("utf-8") for c in fake.calls)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        (folder / "test_with_fake.py").write_text(SUITE_FAKE.format(n=n))
+        (folder / "test_with_stub.py").write_text(
+            SUITE_STUB.format(n=n, created=created, listed=listed, sid=fake.default_account_sid)
+        )
+        (folder / "test_empty.py").write_text(
+            textwrap.dedent(
+                f"""
+                import pytest
+                @pytest.mark.parametrize("i", range({n}))
+                def test_trunk(i):
+                    assert i >= 0
+                """
+            )
+        )
+        runs = {
+            "fake": ("test_with_fake.py", {}),
+            "fake-http": ("test_with_fake.py", {"FAKE_TRUNKING_TRANSPORT": "http"}),
+            "stub": ("test_with_stub.py", {}),
+            "empty": ("test_empty.py", {}),
+        }
+        best: Dict[str, float] = {k: float("inf") for k in runs}
+        for _ in range(1 if quick else 3):
+            for key, (name, env) in runs.items():
+                elapsed = _pytest_seconds(folder, name, env)
+                if elapsed is None:
+                    return [Row(f"downstream suite of {n:,} tests", "n/a", None, True, key)]
+                best[key] = min(best[key], elapsed)
+    per = {k: (v - best["empty"]) / n * 1e3 for k, v in best.items()}
+    note = (
+        f"whole run: fake {best['fake']:.2f} s, fake on transport=http {best['fake-http']:.2f} s, "
+        f"stub {best['stub']:.2f} s, the same tests empty {best['empty']:.2f} s; per test "
+        f"(empty run subtracted): fake {per['fake']:.2f} ms, http {per['fake-http']:.2f} ms, "
+        f"stub {per['stub']:.2f} ms"
+    )
+    return [
+        _row(
+            f"downstream suite of {n:,} tests: fake / static stub",
+            best["fake"] / best["stub"],
+            None,
+            note,
+        ),
+        _row(
+            f"downstream suite of {n:,} tests: fake on transport=http / static stub",
+            best["fake-http"] / best["stub"],
+        ),
+    ]
+
+
+def _pytest_seconds(folder: Path, name: str, env: Dict[str, str]) -> Optional[float]:
+    import os
+
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", name],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+    )
+    if done.returncode != 0:
+        print(done.stdout[-2000:], file=sys.stderr)
+        return None
+    return time.perf_counter() - started
+
+
+def rows(quick: bool) -> List[Row]:
+    return ops(quick) + async_rows(quick) + suite_rows(quick)
