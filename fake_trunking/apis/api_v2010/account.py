@@ -106,6 +106,9 @@ class Key(RegistryResource):
     key = "keys"
     prefix = "SK"
     main_credentials_only = True
+    operation_ids = {"create": "CreateNewKey"}
+    create_schema = "api.v2010.account.new_key"
+    create_fields = ("sid", "friendly_name", "date_created", "date_updated", "secret")
     params = (Param("FriendlyName", "friendly_name", max_length=64),)
     fields = ("sid", "friendly_name", "date_created", "date_updated")
     list_methods = frozenset({"GET", "POST"})
