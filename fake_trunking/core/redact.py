@@ -36,6 +36,14 @@ _JSON_BYTES = re.compile(_JSON.pattern.encode("ascii"))
 _ENCODED = "%3Credacted%3E"
 
 
+_SECRET_NAMES = frozenset(name.lower() for name in SECRET_FORM_FIELDS)
+
+
+def is_secret_field(name: str) -> bool:
+    """Is ``name`` a form field whose value is a secret (any case)?"""
+    return name.lower() in _SECRET_NAMES
+
+
 def redact_form(text: str) -> str:
     """``text`` (a form body) with every secret field's value replaced by ``REDACTED``."""
     if "=" not in text:
@@ -125,6 +133,7 @@ __all__ = [
     "form_secrets",
     "hash_secret",
     "is_hash",
+    "is_secret_field",
     "json_secrets",
     "redact_form",
     "redact_form_bytes",
