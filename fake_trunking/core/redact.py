@@ -44,6 +44,22 @@ def is_secret_field(name: str) -> bool:
     return name.lower() in _SECRET_NAMES
 
 
+# what ``verify`` sends for a secret field a cassette holds as ``<redacted>``: a value that passes
+# the password rule (12+ characters, a digit, mixed case), so the recorded request can be replayed
+STAND_IN = "Redacted-Passw0rd"
+
+
+def stand_in_form(text: str) -> str:
+    """``text`` (a form body) with each *redacted* secret field's value replaced by
+    ``STAND_IN``; a secret that is still there is left as it is."""
+
+    def put(match: re.Match[str]) -> str:
+        value = match.group(0).split("=", 1)[1]
+        return f"{match.group(1)}={STAND_IN}" if value in (_ENCODED, REDACTED) else match.group(0)
+
+    return _FORM.sub(put, text) if "=" in text else text
+
+
 def redact_form(text: str) -> str:
     """``text`` (a form body) with every secret field's value replaced by ``REDACTED``."""
     if "=" not in text:
@@ -139,5 +155,6 @@ __all__ = [
     "redact_form_bytes",
     "redact_json",
     "redact_json_bytes",
+    "stand_in_form",
     "verify_secret",
 ]
