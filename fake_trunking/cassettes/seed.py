@@ -127,7 +127,7 @@ class _Builder:
         """API v2010 credential lists and IP ACLs (the registry objects Trunking associates):
         what an answer shows is the list's state; a 204 DELETE removes it and its associations.
         Their credentials, addresses, the account's keys are not carried: a password or a key
-        secret is not in a cassette, so those could not be made to match (docs/cassettes.md)."""
+        secret is not in a cassette, so those could not be made to match (docs/decisions.md)."""
         try:
             resource, _account, _parent, sid, is_collection = v2010.route(it.path)
         except TwilioError:
