@@ -627,3 +627,30 @@ def test_a_saved_v2010_flow_verifies_and_loads(
         assert [a.friendly_name for a in there.sip.ip_access_control_lists.list()] == ["Office"]
         linked = there.trunking.v1.trunks.list()[0].sid
         assert [c.sid for c in there.trunking.v1.trunks(linked).credentials_lists.list()] == [cl]
+
+
+def test_record_mode_records_v2010_on_its_own_host(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    from fake_trunking.cassettes.record import open_backend
+    from fake_trunking.cassettes.verify import verify
+
+    account, token = "AC" + "5" * 32, "simulated-token"
+    with FakeTrunkingServer(seed=21, credentials={account: token}) as twilio:
+        monkeypatch.setenv("TWILIO_ACCOUNT_SID", account)
+        monkeypatch.setenv("TWILIO_AUTH_TOKEN", token)
+        monkeypatch.setenv("FAKE_TRUNKING_RECORD_ACCOUNTS", account)
+        monkeypatch.setenv("FAKE_TRUNKING_BASE_URL", twilio.base_url)
+        path = tmp_path / "rec.yaml"
+        with open_backend("record", path, {}) as backend:
+            client = backend.client()
+            cl = client.sip.credential_lists.create(friendly_name="PBX").sid
+            client.sip.credential_lists(cl).credentials.create(username="a", password=PASSWORD)
+            trunk = client.trunking.v1.trunks.create(friendly_name="t").sid
+            client.trunking.v1.trunks(trunk).credentials_lists.create(credential_list_sid=cl)
+    text = path.read_text()
+    assert "https://api.twilio.com/2010-04-01/Accounts/" in text
+    assert "https://trunking.twilio.com/v1/Trunks" in text
+    assert PASSWORD not in text and token not in text
+    result = verify(path)
+    assert result.ok, [str(d) for d in result.differences]
