@@ -139,7 +139,7 @@ class Key(RegistryResource):
     def delete(self, ctx: Context, parent: Optional[str], sid: str) -> None:
         self.get(ctx, parent, sid)
         ctx.account.registry["SK"].remove(sid)
-        ctx.store.key_accounts.pop(sid, None)
+        ctx.store.forget_key(sid)
 
     def render(self, ctx: Context, record: Record) -> Dict[str, Any]:
         out = {
