@@ -2,13 +2,17 @@
 
 Every adapter (the ``responses`` callback, the HTTP server, cassette replay/verify) builds a
 ``Request`` and calls ``Handler.handle``. Nothing here knows about sockets or ``requests``; nothing
-resource-specific lives here either (see ``resources/``).
+resource-specific lives here either (see ``apis/``).
+
+Two APIs, one handler: the path picks Trunking v1 (``/v1/...``, ``apis/trunking_v1``) or API
+v2010 (``/2010-04-01/...``, ``apis/api_v2010``, its own wire format); resources of either are
+operated alike (``Operable``).
 
 Order of checks: a CORS preflight is answered first (200, no credentials needed), then
-authentication (401), route (404), method (405), parent and target existence (404), parameters
-(400), then the resource's own rules. Every answer carries ``CORS_HEADERS``. A request that fails
-changes nothing. Any exception that is not a ``TwilioError`` is a bug in the fake and becomes a
-500/20500 body.
+authentication (401), route (404; for v2010 then the path's account, 401), method (405), parent
+and target existence (404), parameters (400), then the resource's own rules. Every answer
+carries ``CORS_HEADERS``. A request that fails changes nothing. Any exception that is not a
+``TwilioError`` is a bug in the fake and becomes a 500/20500 body.
 """
 
 from __future__ import annotations

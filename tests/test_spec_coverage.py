@@ -364,3 +364,260 @@ def test_skips_with_a_clear_reason_without_the_spec(
     with pytest.raises(pytest.skip.Exception) as info:
         load()
     assert str(info.value) == (f"Twilio's OpenAPI spec is not at {absent} (set FAKE_TRUNKING_SPEC)")
+
+
+# -- API v2010: the operations the fake serves, exactly as the spec has them ------------------
+
+# the spec's operations on the paths the fake serves that it deliberately leaves out, and why
+V2010_NOT_SERVED = {
+    ("POST", "/2010-04-01/Accounts/{Sid}.json"): "UpdateAccount: suspending or closing the "
+    "caller's own account means nothing in a fake (405)",
+}
+V2010_LIST_KEYS = {
+    "first_page_uri", "next_page_uri", "previous_page_uri", "page", "page_size", "start", "end",
+    "uri",
+}  # fmt: skip
+
+
+NUMBER_MODULES = (".incoming_phone_number", ".available_phone_number")
+
+
+def v2010_implemented() -> Dict[Tuple[str, str], Tuple[str, Any, str]]:
+    """``(METHOD, path template) -> (operationId, resource, kind)`` of v2010 the fake serves."""
+    from fake_trunking.apis import api_v2010
+
+    ops: Dict[Tuple[str, str], Tuple[str, Any, str]] = {}
+    for r in api_v2010.RESOURCES:
+        if r.__module__.endswith(NUMBER_MODULES):
+            continue  # compared by tests/test_v2010_numbers.py (merging the two checks: issue 15)
+        if r.key is not None:
+            for method in sorted(r.list_methods):
+                kind = {"GET": "list", "POST": "create"}[method]
+                op_id = r.operation_ids.get(kind, VERB[kind] + r.name)
+                ops[(method, r.list_template())] = (op_id, r, kind)
+        for method in sorted(r.instance_methods):
+            kind = {"GET": "fetch", "POST": "update", "DELETE": "delete"}[method]
+            op_id = r.operation_ids.get(kind, VERB[kind] + r.name)
+            ops[(method, r.instance_template())] = (op_id, r, kind)
+    return ops
+
+
+def _v2010_path_params(r: Any, template: str) -> Dict[str, Optional[str]]:
+    """The placeholders of ``template`` and the pattern the fake's router accepts for each."""
+    import re as _re
+
+    out: Dict[str, Optional[str]] = {}
+    for name in _re.findall(r"\{([A-Za-z]+)\}", template):
+        if name == "AccountSid" or (name == "Sid" and r.is_account):
+            out[name] = _sid_pattern("AC")
+            continue
+        owner = r
+        if name != "Sid":
+            child, owner = r, r.parent
+            while owner is not None and child.parent_param != name:
+                child, owner = owner, owner.parent
+        out[name] = _sid_pattern(owner.prefix) if owner is not None and owner.prefix else None
+    return out
+
+
+def v2010_differences(spec: Dict[str, Any]) -> List[str]:
+    """Everything in which the fake's v2010 resources and ``spec`` disagree: each served
+    operation's id, statuses, path, query and form parameters and response fields; every
+    operation of a served path is served or listed in ``V2010_NOT_SERVED``."""
+    problems: List[str] = []
+    components = spec["components"]["schemas"]
+    ours = v2010_implemented()
+    theirs: Dict[Tuple[str, str], Dict[str, Any]] = {}
+    served_paths = {path for _m, path in ours}
+    for path, item in spec["paths"].items():
+        for method, op in item.items():
+            if method in ("get", "post", "put", "patch", "delete"):
+                theirs[(method.upper(), path)] = op
+    for key in sorted(theirs):
+        if key[1] in served_paths and key not in ours and key not in V2010_NOT_SERVED:
+            problems.append(f"not implemented: {key[0]} {key[1]}")
+    for key in sorted(set(ours) - set(theirs)):
+        problems.append(f"not in the spec: {key[0]} {key[1]}")
+    for key in sorted(set(V2010_NOT_SERVED) - set(theirs)):
+        problems.append(f"left out but no longer in the spec: {key[0]} {key[1]}")
+    for key in sorted(set(ours) & set(theirs)):
+        op_id, r, kind = ours[key]
+        op = theirs[key]
+        where = f"{key[0]} {key[1]}"
+        if op.get("operationId") != op_id:
+            problems.append(f"{where}: operationId {op.get('operationId')} != {op_id}")
+        success = sorted(int(s) for s in op.get("responses", {}) if s.startswith("2"))
+        if success != [STATUS[kind]]:
+            problems.append(f"{where}: success statuses {success} != [{STATUS[kind]}]")
+        path_params: Dict[str, Optional[str]] = {}
+        query: Dict[str, Dict[str, Any]] = {}
+        for p in op.get("parameters", []):
+            if p["in"] == "path":
+                path_params[p["name"]] = p["schema"].get("pattern")
+            elif p["in"] == "query":
+                schema = p["schema"]
+                query[p["name"]] = {
+                    "type": schema.get("type"),
+                    "minimum": schema.get("minimum"),
+                    "maximum": schema.get("maximum"),
+                }
+            else:
+                problems.append(f"{where}: unexpected {p['in']} parameter {p['name']}")
+        expected_path = _v2010_path_params(r, key[1])
+        if path_params != expected_path:
+            problems.append(f"{where}: path parameters {path_params} != {expected_path}")
+        expected_query: Dict[str, Dict[str, Any]] = {}
+        if kind == "list":
+            for p in (*handler.LIST_PARAMS, *r.list_filters):
+                expected_query[p.name] = {
+                    "type": p.type,
+                    "minimum": p.minimum,
+                    "maximum": handler.MAX_PAGE_SIZE if p is handler.PAGE_SIZE else p.maximum,
+                }
+        if query != expected_query:
+            problems.append(f"{where}: query parameters {query} != {expected_query}")
+        body = op.get("requestBody", {}).get("content", {})
+        form_schema = body.get("application/x-www-form-urlencoded", {}).get("schema", {})
+        required: Set[str] = set(form_schema.get("required", []))
+        spec_form = {
+            name: _spec_param_view(schema, name in required, components)
+            for name, schema in form_schema.get("properties", {}).items()
+        }
+        if kind == "create":
+            our_form = {
+                p.name: _param_view(p, p.name in r.required_on_create) for p in r.create_params()
+            }
+        elif kind == "update":
+            our_form = {
+                p.name: _param_view(p, p.name in r.required_on_update) for p in r.update_params()
+            }
+        else:
+            our_form = {}
+        for name in sorted(set(spec_form) | set(our_form)):
+            if spec_form.get(name) != our_form.get(name):
+                problems.append(
+                    f"{where}: form parameter {name}: spec {spec_form.get(name)} != "
+                    f"fake {our_form.get(name)}"
+                )
+        if kind == "delete":
+            continue
+        content = op.get("responses", {}).get(str(STATUS[kind]), {}).get("content", {})
+        schema = content.get("application/json", {}).get("schema", {})
+        if kind == "list":
+            props = set(schema.get("properties", {}))
+            if props != {r.key, *V2010_LIST_KEYS}:
+                problems.append(f"{where}: list keys {sorted(props)}")
+            ref = schema.get("properties", {}).get(r.key, {}).get("items", {}).get("$ref", "")
+        else:
+            ref = schema.get("$ref", "")
+        name = ref.rsplit("/", 1)[-1]
+        want_schema, want_fields = r.schema, r.fields
+        if kind == "create" and r.create_schema is not None:
+            want_schema, want_fields = r.create_schema, r.create_fields
+        if name != want_schema:
+            problems.append(f"{where}: response schema {name} != {want_schema}")
+            continue
+        fields = set(components[name].get("properties", {}))
+        if fields != set(want_fields):
+            problems.append(
+                f"{where}: response fields missing {sorted(fields - set(want_fields))}, "
+                f"extra {sorted(set(want_fields) - fields)}"
+            )
+    return problems
+
+
+def load_v2010() -> Dict[str, Any]:
+    spec_module.require_v2010_spec()
+    return copy.deepcopy(spec_module.load_v2010_spec())
+
+
+@pytest.fixture
+def v2010_spec() -> Dict[str, Any]:
+    return load_v2010()
+
+
+def test_the_fake_serves_its_v2010_operations_exactly_as_the_spec(
+    v2010_spec: Dict[str, Any],
+) -> None:
+    assert v2010_differences(v2010_spec) == []
+
+
+def test_the_v2010_operations_served(v2010_spec: Dict[str, Any]) -> None:
+    ops = {op_id for op_id, _r, _k in v2010_implemented().values()}
+    sip = {
+        f"{verb}Sip{name}"
+        for verb in ("List", "Create", "Fetch", "Update", "Delete")
+        for name in ("CredentialList", "Credential", "IpAccessControlList", "IpAddress")
+    }
+    keys = {"ListKey", "CreateNewKey", "FetchKey", "UpdateKey", "DeleteKey"}
+    assert sip | keys | {"FetchAccount"} <= ops
+
+
+def _v2010_mutations() -> List[Tuple[str, Any]]:
+    cls = "/2010-04-01/Accounts/{AccountSid}/SIP/CredentialLists.json"
+    creds = (
+        "/2010-04-01/Accounts/{AccountSid}/SIP/CredentialLists/{CredentialListSid}/Credentials.json"
+    )
+    ips = (
+        "/2010-04-01/Accounts/{AccountSid}/SIP/IpAccessControlLists/{IpAccessControlListSid}"
+        "/IpAddresses.json"
+    )
+
+    def _form(s: Dict[str, Any], path: str, method: str) -> Dict[str, Any]:
+        body = s["paths"][path][method]["requestBody"]["content"]
+        schema: Dict[str, Any] = body["application/x-www-form-urlencoded"]["schema"]
+        return schema
+
+    def add_operation(s: Dict[str, Any]) -> None:
+        s["paths"][cls]["delete"] = copy.deepcopy(s["paths"][creds]["get"])
+
+    def drop_operation(s: Dict[str, Any]) -> None:
+        del s["paths"][creds]["post"]
+
+    def add_parameter(s: Dict[str, Any]) -> None:
+        _form(s, creds, "post")["properties"]["Realm"] = {"type": "string"}
+
+    def unrequire_parameter(s: Dict[str, Any]) -> None:
+        _form(s, creds, "post")["required"].remove("Password")
+
+    def retype_parameter(s: Dict[str, Any]) -> None:
+        _form(s, ips, "post")["properties"]["CidrPrefixLength"]["type"] = "string"
+
+    def add_field(s: Dict[str, Any]) -> None:
+        schemas = s["components"]["schemas"]
+        schemas["api.v2010.account.sip.sip_credential_list"]["properties"]["region"] = {}
+
+    def drop_field(s: Dict[str, Any]) -> None:
+        del s["components"]["schemas"]["api.v2010.account.new_key"]["properties"]["secret"]
+
+    def change_status(s: Dict[str, Any]) -> None:
+        responses = s["paths"][ips]["post"]["responses"]
+        responses["200"] = responses.pop("201")
+
+    def rename_operation(s: Dict[str, Any]) -> None:
+        s["paths"]["/2010-04-01/Accounts/{AccountSid}/Keys.json"]["post"]["operationId"] = (
+            "CreateKey"
+        )
+
+    def add_query_parameter(s: Dict[str, Any]) -> None:
+        s["paths"][cls]["get"]["parameters"].append(
+            {"name": "FriendlyName", "in": "query", "schema": {"type": "string"}}
+        )
+
+    return [
+        (f.__name__, f)
+        for f in (
+            add_operation, drop_operation, add_parameter, unrequire_parameter, retype_parameter,
+            add_field, drop_field, change_status, rename_operation, add_query_parameter,
+        )
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("name", "mutate"), _v2010_mutations(), ids=[n for n, _ in _v2010_mutations()]
+)
+def test_a_v2010_spec_change_is_detected(
+    v2010_spec: Dict[str, Any], name: str, mutate: Any
+) -> None:
+    mutate(v2010_spec)
+    assert v2010_differences(v2010_spec), f"{name} went unnoticed"

@@ -267,3 +267,27 @@ def test_a_recorded_cassette_with_a_password_is_scrubbed(tmp_path: Path) -> None
             before_save=lambda it: replace(it, request_body="Password=" + CANARY_PASSWORD),
         )
     assert not (tmp_path / "raw.yaml").exists()
+
+
+def test_a_saved_v2010_flow_replays_and_a_miss_never_shows_the_password(
+    fake: FakeTrunkingService, client: Any, tmp_path: Path
+) -> None:
+    from fake_trunking.cassettes.record import open_backend
+    from fake_trunking.cassettes.replay import UnmatchedRequest
+
+    cl = client.sip.credential_lists.create(friendly_name="PBX").sid
+    client.sip.credential_lists(cl).credentials.create(username="alice", password=CANARY_PASSWORD)
+    path = fake.save_cassette(tmp_path / "flow.yaml")
+    with open_backend("replay", path, {}) as backend:
+        replayed = backend.client()
+        assert replayed.sip.credential_lists.create(friendly_name="PBX").sid == cl
+        made = replayed.sip.credential_lists(cl).credentials.create(
+            username="alice", password=CANARY_PASSWORD
+        )
+        assert made.username == "alice"
+        with pytest.raises(UnmatchedRequest) as info:
+            replayed.sip.credential_lists(cl).credentials.create(
+                username="bob", password=CANARY_PASSWORD
+            )
+        assert_no_leak(str(info.value), "a replay miss", (CANARY_PASSWORD,))
+        assert "Password=<redacted>" in str(info.value)

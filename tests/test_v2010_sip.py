@@ -592,3 +592,65 @@ def test_bad_v2010_state_is_refused_and_changes_nothing(
     with pytest.raises(ValueError, match=says):
         fake.load_state(_broken(snapshot, fake.default_account_sid, edit))
     assert fake.dump_state() == snapshot
+
+
+# -- cassettes --------------------------------------------------------------------------
+
+
+def test_a_saved_v2010_flow_verifies_and_loads(
+    fake: FakeTrunkingService, client: Any, tmp_path: Any
+) -> None:
+    from fake_trunking.cassettes.verify import verify
+
+    cl = client.sip.credential_lists.create(friendly_name="PBX").sid
+    client.sip.credential_lists(cl).credentials.create(username="alice", password=PASSWORD)
+    al = client.sip.ip_access_control_lists.create(friendly_name="Office").sid
+    client.sip.ip_access_control_lists(al).ip_addresses.create(
+        friendly_name="gw", ip_address="203.0.113.5"
+    )
+    gone = client.sip.ip_access_control_lists.create(friendly_name="Gone").sid
+    client.sip.ip_access_control_lists(gone).delete()
+    key = client.new_keys.create(friendly_name="k")
+    client.keys(key.sid).fetch()
+    client.api.accounts(fake.default_account_sid).fetch()
+    trunk = client.trunking.v1.trunks.create(friendly_name="t").sid
+    client.trunking.v1.trunks(trunk).credentials_lists.create(credential_list_sid=cl)
+    client.sip.credential_lists.list(page_size=1)
+    client.sip.credential_lists(cl).update(friendly_name="PBX 2")
+    path = fake.save_cassette(tmp_path / "flow.yaml")
+    result = verify(path)
+    assert result.ok, [str(d) for d in result.differences]
+    with FakeTrunkingService(seed=3) as loaded:
+        loaded.load_cassette(path)
+        there = loaded.client()
+        assert [c.friendly_name for c in there.sip.credential_lists.list()] == ["PBX 2"]
+        assert [a.friendly_name for a in there.sip.ip_access_control_lists.list()] == ["Office"]
+        linked = there.trunking.v1.trunks.list()[0].sid
+        assert [c.sid for c in there.trunking.v1.trunks(linked).credentials_lists.list()] == [cl]
+
+
+def test_record_mode_records_v2010_on_its_own_host(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    from fake_trunking.cassettes.record import open_backend
+    from fake_trunking.cassettes.verify import verify
+
+    account, token = "AC" + "5" * 32, "simulated-token"
+    with FakeTrunkingServer(seed=21, credentials={account: token}) as twilio:
+        monkeypatch.setenv("TWILIO_ACCOUNT_SID", account)
+        monkeypatch.setenv("TWILIO_AUTH_TOKEN", token)
+        monkeypatch.setenv("FAKE_TRUNKING_RECORD_ACCOUNTS", account)
+        monkeypatch.setenv("FAKE_TRUNKING_BASE_URL", twilio.base_url)
+        path = tmp_path / "rec.yaml"
+        with open_backend("record", path, {}) as backend:
+            client = backend.client()
+            cl = client.sip.credential_lists.create(friendly_name="PBX").sid
+            client.sip.credential_lists(cl).credentials.create(username="a", password=PASSWORD)
+            trunk = client.trunking.v1.trunks.create(friendly_name="t").sid
+            client.trunking.v1.trunks(trunk).credentials_lists.create(credential_list_sid=cl)
+    text = path.read_text()
+    assert "https://api.twilio.com/2010-04-01/Accounts/" in text
+    assert "https://trunking.twilio.com/v1/Trunks" in text
+    assert PASSWORD not in text and token not in text
+    result = verify(path)
+    assert result.ok, [str(d) for d in result.differences]

@@ -220,8 +220,16 @@ class LiveBackend(Backend):
             )
         creds = self._credentials
         client = Client(creds.username, creds.password, account_sid=creds.account_sid, **kwargs)
-        if self._base_url is not None:
-            client.trunking.base_url = self._base_url
+        base = self._base_url
+        if base is not None:
+            # a loopback simulation serves both APIs; a Twilio host only its own
+            from ..core.hosts import API_V2010, TRUNKING_V1, api_of
+
+            api = api_of(base + "/")
+            if api in (None, TRUNKING_V1):
+                client.trunking.base_url = base
+            if api in (None, API_V2010):
+                client.api.base_url = base
         return client
 
 
@@ -334,10 +342,15 @@ def _from_vcr(request: Any, response: Dict[str, Any], account: str) -> Interacti
 
 
 def _rebase(it: Interaction, base_url: str) -> Interaction:
-    """``base_url`` -> ``https://trunking.twilio.com`` in the URI, bodies and header values."""
+    """``base_url`` -> the real host of the interaction's API in the URI, bodies and header
+    values: ``https://trunking.twilio.com``, or ``https://api.twilio.com`` for a
+    ``/2010-04-01/...`` path (each host serves only its own tree)."""
+    from ..core.hosts import V2010_BASE_URL
+
+    real = V2010_BASE_URL if it.path.startswith("/2010-04-01/") else REAL_BASE_URL
 
     def sub(text: str) -> str:
-        return text.replace(base_url, REAL_BASE_URL)
+        return text.replace(base_url, real)
 
     return replace(
         it,

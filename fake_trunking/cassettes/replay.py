@@ -23,6 +23,7 @@ from collections import deque
 from typing import Deque, Dict, List, Optional, Tuple
 
 from ..core.messages import Call, Request, Response
+from ..core.redact import REDACTED, is_secret_field
 from .format import Cassette, CassetteError, Interaction, form_of
 
 Pairs = Tuple[Tuple[str, str], ...]
@@ -39,12 +40,16 @@ class UnmatchedRequest(CassetteError):
 
 
 def request_key(request: Request) -> Key:
-    """The match key of a request: parameters as the fake parses them, sorted."""
+    """The match key of a request: parameters as the fake parses them, sorted. A secret form
+    field (``core.redact``: a SIP ``Password``) counts as ``<redacted>`` whatever its value, as
+    cassettes store it: a recorded request matches whatever password the test sends, and no
+    message built from a key (an unmatched request's) can show one."""
+    form = {k: (REDACTED if is_secret_field(k) else v) for k, v in form_of(request).items()}
     return (
         request.method.upper(),
         request.path,
         tuple(sorted(request.params().items())),
-        tuple(sorted(form_of(request).items())),
+        tuple(sorted(form.items())),
     )
 
 

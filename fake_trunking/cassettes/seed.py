@@ -20,8 +20,10 @@ before ever being shown) gets a minimal record with the fake's defaults.
 
 from __future__ import annotations
 
+from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, Dict, Optional, Set, Tuple
 
+from ..apis import api_v2010 as v2010
 from ..apis.trunking_v1 import Resource
 from ..apis.trunking_v1.association import PhoneNumber
 from ..apis.trunking_v1.origination_url import OriginationUrl
@@ -29,8 +31,9 @@ from ..apis.trunking_v1.recording import Recording
 from ..apis.trunking_v1.trunk import DEFAULT_RECORDING, DEFAULTS, Trunk
 from ..core.collection import Record
 from ..core.errors import TwilioError
-from ..core.ids import ISO_DATE
+from ..core.ids import ISO_DATE, is_sid
 from ..core.owned_numbers import PHONE_NUMBER_DEFAULTS
+from ..core.store import format_date
 from ..handler import Handler
 from ..state import FORMAT, ORIGINATION_URL_FIELDS, TRUNK_FIELDS, VERSION
 from .format import Cassette, CassetteError, Interaction, PathLike, read_cassette
@@ -50,6 +53,19 @@ class _Account:
         self.ous: Dict[str, Dict[str, Record]] = {}
         self.links: Dict[str, Dict[str, Dict[str, None]]] = {k: {} for k in LINK_KEYS.values()}
         self.registry: Dict[str, Dict[str, Record]] = {p: {} for p in LINK_KEYS}
+
+
+def _iso(value: Any) -> Any:
+    """An API v2010 date (RFC 2822) as the store keeps dates (ISO 8601 UTC); else unchanged."""
+    if not isinstance(value, str) or ISO_DATE.match(value):
+        return value
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return value
+    if moment.tzinfo is None:
+        return value
+    return format_date(moment)
 
 
 def _date(value: Any, fallback: str) -> str:
@@ -87,6 +103,9 @@ class _Builder:
     def observe(self, it: Interaction) -> None:
         if not 200 <= it.status < 300:
             return
+        if it.path.startswith(v2010.wire.PREFIX + "/"):
+            self.observe_v2010(it)
+            return
         try:
             resource, parent, sid, is_collection = Handler.route(it.path)
         except TwilioError:
@@ -104,6 +123,52 @@ class _Builder:
             self.show(ac, resource, parent, body, created=False)
         elif method == "DELETE" and sid is not None:
             self.delete(ac, resource, parent, sid)
+
+    def observe_v2010(self, it: Interaction) -> None:
+        """API v2010 credential lists and IP ACLs (the registry objects Trunking associates):
+        what an answer shows is the list's state; a 204 DELETE removes it and its associations.
+        Their credentials, addresses, the account's keys are not carried: a password or a key
+        secret is not in a cassette, so those could not be made to match (docs/decisions.md)."""
+        try:
+            resource, _account, _parent, sid, is_collection = v2010.route(it.path)
+        except TwilioError:
+            return
+        prefix = resource.prefix
+        if resource.parent is not None or prefix not in ("CL", "AL"):
+            return
+        body = it.json()
+        ac = self.account(it, body)
+        method = it.method.upper()
+        if method == "GET" and is_collection:
+            items = body.get(resource.key) if isinstance(body, dict) and resource.key else None
+            for item in items if isinstance(items, list) else ():
+                self.show_object(ac, prefix, item, created=False)
+        elif method == "POST" and is_collection:
+            self.show_object(ac, prefix, body, created=it.status == 201)
+        elif method in ("GET", "POST"):
+            self.show_object(ac, prefix, body, created=False)
+        elif method == "DELETE" and sid is not None:
+            self.delete_object(ac, prefix, sid)
+
+    def show_object(self, ac: str, prefix: str, item: Any, created: bool) -> None:
+        if not isinstance(item, dict) or not is_sid(item.get("sid"), prefix):
+            return
+        sid = item["sid"]
+        shown = dict(item)
+        for name in ("date_created", "date_updated"):
+            shown[name] = _iso(item.get(name))
+        if not self.initial or self.first_time((prefix, sid), created):
+            self.put_object(ac, prefix, sid, shown)
+
+    def delete_object(self, ac: str, prefix: str, sid: str) -> None:
+        if self.initial:
+            if self.first_time((prefix, sid), created=False):  # deleted before shown: it existed
+                self.put_object(ac, prefix, sid, {})
+            return
+        account = self.acct(ac)
+        account.registry[prefix].pop(sid, None)
+        for links in account.links[LINK_KEYS[prefix]].values():
+            links.pop(sid, None)
 
     @staticmethod
     def identity(resource: Resource, parent: Optional[str], sid: str) -> Tuple[str, ...]:
@@ -149,7 +214,8 @@ class _Builder:
             return
         prefix = resource.prefix or ""
         registry = self.acct(ac).registry[prefix]
-        if not self.initial or sid not in registry:  # the API-v2010 object always pre-existed
+        # the API-v2010 object pre-existed, unless the session made it through API v2010
+        if not self.initial or (sid not in registry and (prefix, sid) not in self.created):
             self.put_object(ac, prefix, sid, item)
         if not self.initial or self.first_time(ident, created):
             self.link(ac, prefix, parent, sid)

@@ -49,6 +49,7 @@ from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
 
 from ..core.auth import basic_header
+from ..core.redact import redact_json, stand_in_form
 from .format import (
     Cassette,
     CassetteError,
@@ -518,7 +519,9 @@ def _request_for(it: Interaction, account: str, recorded: Labels, fake: Labels) 
         method=original.method,
         path=_translate(original.path, recorded, fake),
         query=_translate(original.query, recorded, fake),
-        body=_translate(original.body.decode("utf-8", "replace"), recorded, fake).encode("utf-8"),
+        body=stand_in_form(
+            _translate(original.body.decode("utf-8", "replace"), recorded, fake)
+        ).encode("utf-8"),
         headers=headers,
         base_url=original.base_url,
     )
@@ -591,7 +594,8 @@ def verify(
         request = _request_for(it, it.account or default_account, rec_labels, fake_labels)
         response = fake.handle(request)
         rec_json = _body(it.response_body)
-        fake_json = _body(response.body.decode("utf-8", "replace"))
+        # secrets are compared as cassettes hold them (``core.redact``: ``<redacted>``)
+        fake_json = _body(redact_json(response.body.decode("utf-8", "replace")))
         rec_outcome = _outcome(it.status, rec_json)
         fake_outcome = _outcome(response.status, fake_json)
         found: List[Tuple[str, str, Any, Any]] = []

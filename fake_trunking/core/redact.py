@@ -36,6 +36,30 @@ _JSON_BYTES = re.compile(_JSON.pattern.encode("ascii"))
 _ENCODED = "%3Credacted%3E"
 
 
+_SECRET_NAMES = frozenset(name.lower() for name in SECRET_FORM_FIELDS)
+
+
+def is_secret_field(name: str) -> bool:
+    """Is ``name`` a form field whose value is a secret (any case)?"""
+    return name.lower() in _SECRET_NAMES
+
+
+# what ``verify`` sends for a secret field a cassette holds as ``<redacted>``: a value that passes
+# the password rule (12+ characters, a digit, mixed case), so the recorded request can be replayed
+STAND_IN = "Redacted-Passw0rd"
+
+
+def stand_in_form(text: str) -> str:
+    """``text`` (a form body) with each *redacted* secret field's value replaced by
+    ``STAND_IN``; a secret that is still there is left as it is."""
+
+    def put(match: re.Match[str]) -> str:
+        value = match.group(0).split("=", 1)[1]
+        return f"{match.group(1)}={STAND_IN}" if value in (_ENCODED, REDACTED) else match.group(0)
+
+    return _FORM.sub(put, text) if "=" in text else text
+
+
 def redact_form(text: str) -> str:
     """``text`` (a form body) with every secret field's value replaced by ``REDACTED``."""
     if "=" not in text:
@@ -125,10 +149,12 @@ __all__ = [
     "form_secrets",
     "hash_secret",
     "is_hash",
+    "is_secret_field",
     "json_secrets",
     "redact_form",
     "redact_form_bytes",
     "redact_json",
     "redact_json_bytes",
+    "stand_in_form",
     "verify_secret",
 ]

@@ -194,6 +194,10 @@ class Store:
         self.numbers: Dict[str, str] = JournaledDict(("", "numbers"))
         # SK sid -> account of every API key made through the Keys API (authentication index)
         self.key_accounts: Dict[str, str] = JournaledDict(("", "key_accounts"))
+        # SK sid -> (its secret hash, SHA-256 of the secret last verified against it): a key's
+        # later requests cost one SHA-256, not a PBKDF2 (memory only, never dumped; a new hash,
+        # a deleted key or a load makes the entry stale)
+        self._verified_keys: Dict[str, Tuple[str, bytes]] = {}
         self.started = self.now()  # the fake's start: every Account's date_created
         # bumped by every write (see ``writing``): whatever is derived from state, like the
         # handler's cache of rendered items, is valid only for the generation it was made in
@@ -267,6 +271,7 @@ class Store:
             self.reserved_domains.clear()
             self.numbers.clear()
             self.key_accounts.clear()
+            self._verified_keys.clear()
             if self.seed is not None:
                 self._rng = random.Random(self.seed)
             self._faker = None
@@ -359,9 +364,17 @@ class Store:
         registry.add(sid, obj)
         return obj
 
+    def forget_key(self, key_sid: str) -> None:
+        """A deleted API key: it authenticates no more."""
+        self.key_accounts.pop(key_sid, None)
+        self._verified_keys.pop(key_sid, None)
+
     def account_for_key(self, key_sid: str, secret: str) -> Optional[str]:
         """The account of the API key ``key_sid`` made through the Keys API when ``secret`` is
         its secret (kept only as a salted hash, ``core.redact``); else None."""
+        import hashlib
+        import hmac
+
         from .redact import verify_secret
 
         with self.lock:
@@ -369,8 +382,16 @@ class Store:
             account = self.accounts.get(account_sid or "")
             record = account.registry["SK"].get(key_sid) if account is not None else None
             stored = record.get("secret_hash") if record is not None else None
-        if stored is None or not verify_secret(stored, secret):
+            cached = self._verified_keys.get(key_sid)
+        if stored is None:
             return None
+        digest = hashlib.sha256(secret.encode("utf-8")).digest()
+        if cached is not None and cached[0] == stored and hmac.compare_digest(cached[1], digest):
+            return account_sid
+        if not verify_secret(stored, secret):
+            return None
+        with self.lock:
+            self._verified_keys[key_sid] = (stored, digest)
         return account_sid
 
     def find_registry_object(self, account: Account, prefix: str, sid: str) -> Optional[Record]:

@@ -21,7 +21,7 @@ Keys given with ``api_keys=`` are configuration, not objects of the account: the
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from typing import Any, ClassVar, Dict, Optional
 
 from ...core import errors
 from ...core.collection import Collection, Record
@@ -106,6 +106,9 @@ class Key(RegistryResource):
     key = "keys"
     prefix = "SK"
     main_credentials_only = True
+    operation_ids: ClassVar[Dict[str, str]] = {"create": "CreateNewKey"}
+    create_schema = "api.v2010.account.new_key"
+    create_fields = ("sid", "friendly_name", "date_created", "date_updated", "secret")
     params = (Param("FriendlyName", "friendly_name", max_length=64),)
     fields = ("sid", "friendly_name", "date_created", "date_updated")
     list_methods = frozenset({"GET", "POST"})
@@ -136,7 +139,7 @@ class Key(RegistryResource):
     def delete(self, ctx: Context, parent: Optional[str], sid: str) -> None:
         self.get(ctx, parent, sid)
         ctx.account.registry["SK"].remove(sid)
-        ctx.store.key_accounts.pop(sid, None)
+        ctx.store.forget_key(sid)
 
     def render(self, ctx: Context, record: Record) -> Dict[str, Any]:
         out = {

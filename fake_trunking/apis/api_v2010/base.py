@@ -51,6 +51,12 @@ class Resource:
         False  # the Account itself: its {Sid} is the path's account
     )
 
+    # the spec's operationId where it is not ``<Verb><name>`` (Keys: ``CreateNewKey``), by kind
+    # (list, create, fetch, update, delete), and the schema of the create answer when it differs
+    operation_ids: ClassVar[Dict[str, str]] = {}
+    create_schema: ClassVar[Optional[str]] = None
+    create_fields: ClassVar[Tuple[str, ...]] = ()  # response fields of the create answer
+
     sid_re: ClassVar[Optional[re.Pattern[str]]] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
