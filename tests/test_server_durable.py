@@ -30,8 +30,7 @@ from .helpers import read_line, spawn_serve, stop
 
 ACCOUNT = "AC" + "1" * 32
 AUTH = "Basic " + base64.b64encode(f"{ACCOUNT}:token".encode()).decode()
-LONG = os.environ.get("FAKE_TRUNKING_LONG") == "1"
-TRIALS = 20 if LONG else 8
+TRIALS = 20  # issue 16: no acknowledged write lost over 20 trials
 
 
 def _post(conn: http.client.HTTPConnection, path: str, form: str) -> Tuple[int, Any]:
@@ -89,7 +88,7 @@ def _writer(port: int, created: Dict[str, str], deleted: Set[str], done: threadi
 def test_kill_9_during_a_stream_of_writes_loses_no_acknowledged_write(tmp_path: Path) -> None:
     """``TRIALS`` times: a client writes (creates and deletes) as fast as it can, the server is
     SIGKILLed at a random moment, and after a restart every acknowledged create is there (with
-    its name) and every acknowledged delete is gone. 20 trials with FAKE_TRUNKING_LONG=1."""
+    its name) and every acknowledged delete is gone."""
     db = tmp_path / "state.db"
     rng = random.Random(16)
     created: Dict[str, str] = {}
