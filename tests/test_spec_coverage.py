@@ -34,6 +34,7 @@ FORMATS: Dict[Optional[str], Optional[str]] = {
     "http-method": "http-method",
     "sip-url": "uri",
     "sid": None,
+    "phone-number": "phone-number",
 }
 
 
@@ -379,17 +380,12 @@ V2010_LIST_KEYS = {
 }  # fmt: skip
 
 
-NUMBER_MODULES = (".incoming_phone_number", ".available_phone_number")
-
-
 def v2010_implemented() -> Dict[Tuple[str, str], Tuple[str, Any, str]]:
     """``(METHOD, path template) -> (operationId, resource, kind)`` of v2010 the fake serves."""
     from fake_trunking.apis import api_v2010
 
     ops: Dict[Tuple[str, str], Tuple[str, Any, str]] = {}
     for r in api_v2010.RESOURCES:
-        if r.__module__.endswith(NUMBER_MODULES):
-            continue  # compared by tests/test_v2010_numbers.py (merging the two checks: issue 15)
         if r.key is not None:
             for method in sorted(r.list_methods):
                 kind = {"GET": "list", "POST": "create"}[method]
@@ -412,7 +408,7 @@ def _v2010_path_params(r: Any, template: str) -> Dict[str, Optional[str]]:
             out[name] = _sid_pattern("AC")
             continue
         owner = r
-        if name != "Sid":
+        if name != r.item_param or template != r.instance_template():
             child, owner = r, r.parent
             while owner is not None and child.parent_param != name:
                 child, owner = owner, owner.parent
@@ -505,7 +501,10 @@ def v2010_differences(spec: Dict[str, Any]) -> List[str]:
         schema = content.get("application/json", {}).get("schema", {})
         if kind == "list":
             props = set(schema.get("properties", {}))
-            if props != {r.key, *V2010_LIST_KEYS}:
+            # the spec's country list (ListAvailablePhoneNumberCountryResponse) is not a paged
+            # list: its body is ``{countries, uri}`` only, which the fake answers as is
+            list_keys = {"uri"} if r.key == "countries" else V2010_LIST_KEYS
+            if props != {r.key, *list_keys}:
                 problems.append(f"{where}: list keys {sorted(props)}")
             ref = schema.get("properties", {}).get(r.key, {}).get("items", {}).get("$ref", "")
         else:
@@ -550,7 +549,16 @@ def test_the_v2010_operations_served(v2010_spec: Dict[str, Any]) -> None:
         for name in ("CredentialList", "Credential", "IpAccessControlList", "IpAddress")
     }
     keys = {"ListKey", "CreateNewKey", "FetchKey", "UpdateKey", "DeleteKey"}
-    assert sip | keys | {"FetchAccount"} <= ops
+    numbers = {
+        "ListIncomingPhoneNumber", "CreateIncomingPhoneNumber", "FetchIncomingPhoneNumber",
+        "UpdateIncomingPhoneNumber", "DeleteIncomingPhoneNumber",
+        *(f"{verb}IncomingPhoneNumber{t}" for verb in ("List", "Create")
+          for t in ("Local", "Mobile", "TollFree")),
+        "ListAvailablePhoneNumberCountry", "FetchAvailablePhoneNumberCountry",
+        *(f"ListAvailablePhoneNumber{t}" for t in (
+            "Local", "TollFree", "Mobile", "National", "Voip", "SharedCost", "MachineToMachine")),
+    }  # fmt: skip
+    assert sip | keys | numbers | {"FetchAccount"} <= ops
 
 
 def _v2010_mutations() -> List[Tuple[str, Any]]:

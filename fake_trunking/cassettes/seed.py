@@ -24,15 +24,15 @@ from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, Dict, Optional, Set, Tuple
 
 from ..apis import api_v2010 as v2010
+from ..apis.api_v2010.incoming_phone_number import IncomingPhoneNumber
 from ..apis.trunking_v1 import Resource
-from ..apis.trunking_v1.association import PhoneNumber
 from ..apis.trunking_v1.origination_url import OriginationUrl
 from ..apis.trunking_v1.recording import Recording
 from ..apis.trunking_v1.trunk import DEFAULT_RECORDING, DEFAULTS, Trunk
 from ..core.collection import Record
 from ..core.errors import TwilioError
 from ..core.ids import ISO_DATE, is_sid
-from ..core.owned_numbers import PHONE_NUMBER_DEFAULTS
+from ..core.owned_numbers import PHONE_NUMBER_DEFAULTS, PHONE_NUMBER_FIELDS
 from ..core.store import format_date
 from ..handler import Handler
 from ..state import FORMAT, ORIGINATION_URL_FIELDS, TRUNK_FIELDS, VERSION
@@ -44,7 +44,8 @@ if TYPE_CHECKING:
 
 UNKNOWN_DATE = "1970-01-01T00:00:00Z"
 LINK_KEYS = {"CL": "credential_lists", "AL": "ip_access_control_lists", "PN": "phone_numbers"}
-_PN_FIELDS = tuple(f for f in PhoneNumber.fields if f not in ("url", "links"))
+# what a number's answer (Trunking's association or v2010's IncomingPhoneNumber) gives its record
+_PN_FIELDS = tuple(sorted(PHONE_NUMBER_FIELDS))
 
 
 class _Account:
@@ -125,16 +126,18 @@ class _Builder:
             self.delete(ac, resource, parent, sid)
 
     def observe_v2010(self, it: Interaction) -> None:
-        """API v2010 credential lists and IP ACLs (the registry objects Trunking associates):
-        what an answer shows is the list's state; a 204 DELETE removes it and its associations.
-        Their credentials, addresses, the account's keys are not carried: a password or a key
-        secret is not in a cassette, so those could not be made to match (docs/decisions.md)."""
+        """API v2010 credential lists, IP ACLs and incoming phone numbers (the registry objects
+        Trunking associates): what an answer shows is the object's state (a number's
+        ``trunk_sid`` its association); a 204 DELETE removes it and its associations (a released
+        number). Credentials, addresses, the account's keys are not carried: a password or a key
+        secret is not in a cassette, so those could not be made to match (docs/decisions.md).
+        AvailablePhoneNumbers are a read of what is for sale, not state: not carried."""
         try:
             resource, _account, _parent, sid, is_collection = v2010.route(it.path)
         except TwilioError:
             return
-        prefix = resource.prefix
-        if resource.parent is not None or prefix not in ("CL", "AL"):
+        prefix = "PN" if isinstance(resource, IncomingPhoneNumber) else resource.prefix
+        if resource.parent is not None or prefix not in ("CL", "AL", "PN"):
             return
         body = it.json()
         ac = self.account(it, body)
@@ -157,8 +160,28 @@ class _Builder:
         shown = dict(item)
         for name in ("date_created", "date_updated"):
             shown[name] = _iso(item.get(name))
-        if not self.initial or self.first_time((prefix, sid), created):
+        known = self.acct(ac).registry[prefix]
+        # in the initial view, the first sighting (by either API) gives a pre-existing state
+        if not self.initial or (self.first_time((prefix, sid), created) and sid not in known):
             self.put_object(ac, prefix, sid, shown)
+            if prefix == "PN":
+                self.number_on_trunk(ac, sid, item.get("trunk_sid"))
+
+    def number_on_trunk(self, ac: str, sid: str, trunk_sid: Any) -> None:
+        """A v2010 number's ``trunk_sid`` is its association: on that trunk (moved off any
+        other), or on none when null. In the initial view, only a trunk the session did not
+        create can have held it before."""
+        links = self.acct(ac).links[LINK_KEYS["PN"]]
+        for other in links.values():
+            other.pop(sid, None)
+        if not is_sid(trunk_sid, "TK"):
+            return
+        if self.initial and ("TK", trunk_sid) in self.created:
+            return
+        self.trunk(ac, trunk_sid)
+        if self.initial:
+            self.seen.add(("PN", trunk_sid, sid))
+        self.link(ac, "PN", trunk_sid, sid)
 
     def delete_object(self, ac: str, prefix: str, sid: str) -> None:
         if self.initial:

@@ -41,7 +41,9 @@ class Param:
     name: str  # wire name, PascalCase (``FriendlyName``)
     field: str  # the response field it sets (``friendly_name``)
     type: str = "string"  # "string" | "boolean" | "integer"
-    format: Optional[str] = None  # "uri" | "http-method" | "sip-url" | "sid" | None
+    # "uri" | "http-method" | "sip-url" | "sid" | "phone-number" (declared only: the resource
+    # checks E.164 with its own error code) | None
+    format: Optional[str] = None
     enum: Tuple[str, ...] = ()
     max_length: Optional[int] = None
     minimum: Optional[int] = None

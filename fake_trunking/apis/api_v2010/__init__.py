@@ -62,7 +62,7 @@ def _compile(template: str, resource: Resource, is_list: bool) -> _Compiled:
             out.append(seg)
         elif seg == "{AccountSid}" or (seg == "{Sid}" and resource.is_account):
             out.append(_is_account)
-        elif seg == "{Sid}":
+        elif not is_list and seg == "{" + resource.item_param + "}":
             out.append(resource.valid_sid)
         else:  # a parent's placeholder: the nearest ancestor that names it validates it
             child, owner = resource, resource.parent

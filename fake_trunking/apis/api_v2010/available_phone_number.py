@@ -37,6 +37,22 @@ BOOLEAN_FILTERS = {
     )
 }  # fmt: skip
 AREA_CODE = Param("AreaCode", "area_code", type="integer", minimum=0, maximum=999)
+# the search filters as the spec declares them (``AreaCode`` an integer; the fake's range rule
+# is ``AREA_CODE``'s), parsed by the handler (400/20001) before ``list_body`` reads them;
+# ``NearNumber``, ``NearLatLong`` and ``Distance`` are accepted and not applied
+SPEC_FILTERS: Tuple[Param, ...] = (
+    Param("AreaCode", "AreaCode", type="integer"),
+    Param("Contains", "Contains"),
+    *(BOOLEAN_FILTERS[n] for n in (
+        "SmsEnabled", "MmsEnabled", "VoiceEnabled", "ExcludeAllAddressRequired",
+        "ExcludeLocalAddressRequired", "ExcludeForeignAddressRequired", "Beta")),
+    Param("NearNumber", "NearNumber", format="phone-number"),
+    Param("NearLatLong", "NearLatLong"),
+    Param("Distance", "Distance", type="integer"),
+    *(Param(n, n, max_length=64) for n in (
+        "InPostalCode", "InRegion", "InRateCenter", "InLata", "InLocality")),
+    BOOLEAN_FILTERS["FaxEnabled"],
+)  # fmt: skip
 TEXT_FILTERS = {name: Param(name, name, max_length=64) for name in (
     "InRegion", "InPostalCode", "InLocality", "InLata", "InRateCenter")}  # fmt: skip
 
@@ -55,6 +71,8 @@ class AvailablePhoneNumberCountry(Resource):
     schema = "api.v2010.account.available_phone_number_country"
     segments = ("AvailablePhoneNumbers",)
     key = "countries"
+    item_param = "CountryCode"
+    fields = ("country_code", "country", "uri", "beta", "subresource_uris")
     list_methods = frozenset({"GET"})
     instance_methods = frozenset({"GET"})
 
@@ -109,6 +127,7 @@ class AvailablePhoneNumbers(Resource):
     parent_param = "CountryCode"
     key = "available_phone_numbers"
     list_methods = frozenset({"GET"})
+    list_filters = SPEC_FILTERS
     kind: str
 
     FIELDS: Tuple[str, ...] = (
@@ -116,6 +135,11 @@ class AvailablePhoneNumbers(Resource):
         "longitude", "region", "postal_code", "iso_country", "address_requirements", "beta",
         "capabilities",
     )  # fmt: skip
+    fields = FIELDS
+
+    def filtered(self, ctx: Context, parent: Optional[str], values: Dict[str, Any]) -> Collection:
+        """Unused: the search (``list_body``) reads the filters itself."""
+        return self.collection(ctx, parent)
 
     def collection(self, ctx: Context, parent: Optional[str]) -> Collection:
         if self.kind not in _country(parent, ctx).plans:

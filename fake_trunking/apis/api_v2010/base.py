@@ -32,6 +32,8 @@ class Resource:
     segments: ClassVar[Tuple[str, ...]]  # list path under its parent (or the account)
     parent: ClassVar[Optional[Resource]] = None  # the resource whose instance this one is under
     parent_param: ClassVar[Optional[str]] = None  # the spec's path parameter of the parent's SID
+    # the spec's path parameter of an item (``Sid``; a country is ``CountryCode``)
+    item_param: ClassVar[str] = "Sid"
     key: ClassVar[Optional[str]] = None  # the list's collection key
     prefix: ClassVar[Optional[str]] = None  # SID prefix of the items
     params: ClassVar[Tuple[Param, ...]] = ()  # form parameters of create (and update)
@@ -86,7 +88,7 @@ class Resource:
 
     @classmethod
     def instance_template(cls) -> str:
-        return wire.json_uri(cls._base_template() + "/{Sid}")
+        return wire.json_uri(cls._base_template() + "/{" + cls.item_param + "}")
 
     @classmethod
     def _base_template(cls) -> str:

@@ -54,7 +54,7 @@ def _method(name: str, field: str) -> Param:
 
 
 PARAMS: Tuple[Param, ...] = (
-    Param("ApiVersion", "api_version", enum=("2010-04-01", "2008-08-01")),
+    Param("ApiVersion", "api_version"),  # the spec: a string, no enum
     Param("FriendlyName", "friendly_name", max_length=64),
     _sid("SmsApplicationSid", "sms_application_sid", "AP"),
     _method("SmsFallbackMethod", "sms_fallback_method"),
@@ -77,7 +77,15 @@ PARAMS: Tuple[Param, ...] = (
     Param("VoiceReceiveMode", "voice_receive_mode", enum=owned_numbers.VOICE_RECEIVE_MODES),
     _sid("BundleSid", "bundle_sid", "BU"),
 )
-PHONE_NUMBER = Param("PhoneNumber", "phone_number", max_length=64)
+PHONE_NUMBER = Param("PhoneNumber", "phone_number", format="phone-number", max_length=64)
+# the list's filters as the spec declares them, parsed by the handler (400/20001); ``list_body``
+# applies them (``_filters``)
+LIST_FILTERS: Tuple[Param, ...] = (
+    Param("Beta", "beta", type="boolean"),
+    Param("FriendlyName", "friendly_name", max_length=64),
+    Param("PhoneNumber", "phone_number", format="phone-number"),
+    Param("Origin", "origin"),
+)
 AREA_CODE = Param("AreaCode", "area_code", max_length=16)
 ACCOUNT_SID = sid_param("AccountSid", "account_sid", "AC")
 
@@ -121,6 +129,7 @@ class IncomingPhoneNumber(RegistryResource):
     params = PARAMS
     create_only: ClassVar[Tuple[Param, ...]] = (PHONE_NUMBER, AREA_CODE)
     update_only = (ACCOUNT_SID,)
+    list_filters = LIST_FILTERS
     fields = FIELDS
     list_methods = frozenset({"GET", "POST"})
     instance_methods = frozenset({"GET", "POST", "DELETE"})
@@ -225,6 +234,10 @@ class IncomingPhoneNumber(RegistryResource):
         return out
 
     # -- lists -------------------------------------------------------------------------------
+    def filtered(self, ctx: Context, parent: Optional[str], values: Dict[str, Any]) -> Collection:
+        """The account's numbers: ``list_body`` applies the filters (``_filters``)."""
+        return self.collection(ctx, parent)
+
     def list_body(
         self,
         ctx: Context,
