@@ -115,16 +115,20 @@ class CallLog(List["Call"]):
 
     @property
     def retained_bytes(self) -> int:
-        """The bytes the logged calls retain, as counted against ``max_bytes``."""
-        return self._bytes
+        """The bytes the logged calls retain, as counted against ``max_bytes`` (counted as calls
+        come in only when ``max_bytes`` is set; otherwise counted now)."""
+        with self._lock:
+            if self.max_bytes is None:
+                return sum(call_size(c) for c in self)
+            return self._bytes
 
     # -- adding ----------------------------------------------------------------------------
     def append(self, call: Call) -> None:
         call = self._shrink(redact_call(call))
-        size = call_size(call)
         with self._lock:
             list.append(self, call)
-            self._bytes += size
+            if self.max_bytes is not None:  # the size of every call is a cost on every request
+                self._bytes += call_size(call)
             self._trim()
 
     def extend(self, calls: Iterable[Call]) -> None:
@@ -170,8 +174,9 @@ class CallLog(List["Call"]):
         drop = 0
         if self.limit is not None and count > self.limit:
             drop = count - self.limit
-        dropped_bytes = sum(call_size(c) for c in list.__getitem__(self, slice(0, drop)))
+        dropped_bytes = 0
         if self.max_bytes is not None:
+            dropped_bytes = sum(call_size(c) for c in list.__getitem__(self, slice(0, drop)))
             while drop < count and self._bytes - dropped_bytes > self.max_bytes:
                 dropped_bytes += call_size(list.__getitem__(self, drop))
                 drop += 1
@@ -182,7 +187,7 @@ class CallLog(List["Call"]):
             self.evicted += drop
 
     def _recount(self) -> None:
-        self._bytes = sum(call_size(c) for c in self)
+        self._bytes = sum(call_size(c) for c in self) if self.max_bytes is not None else 0
         self._trim()
 
     def clear(self) -> None:
