@@ -293,6 +293,12 @@ def section_ops(quick: bool) -> List[Row]:
     return ops(quick)
 
 
+def section_ops_v2010(quick: bool) -> List[Row]:
+    from .transport import ops_v2010
+
+    return ops_v2010(quick)
+
+
 def section_async(quick: bool) -> List[Row]:
     from .transport import async_rows
 
@@ -307,6 +313,7 @@ def section_suite(quick: bool) -> List[Row]:
 
 SECTIONS: Dict[str, Callable[[bool], List[Row]]] = {
     "ops": section_ops,
+    "ops-v2010": section_ops_v2010,
     "async": section_async,
     "suite": section_suite,
     "scale": section_scale,
