@@ -293,6 +293,12 @@ def section_ops(quick: bool) -> List[Row]:
     return ops(quick)
 
 
+def section_ops_v2010(quick: bool) -> List[Row]:
+    from .transport import ops_v2010
+
+    return ops_v2010(quick)
+
+
 def section_async(quick: bool) -> List[Row]:
     from .transport import async_rows
 
@@ -307,6 +313,7 @@ def section_suite(quick: bool) -> List[Row]:
 
 SECTIONS: Dict[str, Callable[[bool], List[Row]]] = {
     "ops": section_ops,
+    "ops-v2010": section_ops_v2010,
     "async": section_async,
     "suite": section_suite,
     "scale": section_scale,
@@ -397,6 +404,15 @@ NOTES = """## Where the time goes, and what was done about it
   layer, as every plain `requests` call. `static stub` is a `responses` mock of one entry
   serving the fake's own bytes; `canned HttpClient` is twilio on an `HttpClient` that returns
   those bytes with no fake at all: the limit, twilio's own cost of a call.
+- **API v2010 beside Trunking** (issue 15; rows `v2010 ...`, their own run, load average in the
+  first row's note). The same four sides through the same `Client(sid, token)` on
+  `api.twilio.com`: create, fetch, a page of 50 and a buy cost what Trunking's create, fetch,
+  page and create cost, at the same ratios (Trunking's ops re-run in the same minutes: direct /
+  stub 0.25-0.55, full path / stub 1.14-1.30). Before this run the direct transport took the full
+  path for every v2010 call (it matched Trunking hosts only; fixed: `core.hosts.is_served_url`).
+  The one outlier is the AvailablePhoneNumbers search (direct 462 us for a page of 20, 1.3x the
+  stub): each number found is described as it is found (locality, capabilities, seeded), about
+  20 us a number; no target is set for it.
 - **What is left above the limit on the direct transport** (a fetch, profiled with cProfile
   and timed piece by piece, in us on this machine): twilio's own work, the whole `canned` call
   (building the call, `json.loads`, two `strptime` for the dates, the instance), about 20-35;

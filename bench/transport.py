@@ -172,6 +172,103 @@ def ops(quick: bool) -> List[Row]:
     return rows
 
 
+# -- the same four sides for API v2010 (issue 15) ------------------------------------------------
+V2010_OPS = (
+    "credential list create",
+    "credential list fetch",
+    "credential list page",
+    "available numbers search",
+    "incoming number buy",
+)
+
+
+def ops_v2010(quick: bool) -> List[Row]:
+    """API v2010's provisioning calls beside Trunking's, measured the same way as ``ops``."""
+    import responses
+    from twilio.rest import Client
+
+    from fake_trunking import FakeTrunkingService
+
+    n, rounds = (20, 2) if quick else (300, 6)
+    fake = FakeTrunkingService(seed=1)
+    sid, token = fake.default_account_sid, fake.auth_token()
+    keep = fake.seed_credential_list(friendly_name="bench")
+    for k in range(59):
+        fake.seed_credential_list(friendly_name=f"list {k}")
+    client = Client(sid, token)  # as a user builds it
+    root = f"https://api.twilio.com/2010-04-01/Accounts/{sid}"
+    # every buy is a different number, for sale (a valid US local number nobody owns)
+    numbers = iter(f"+1415{2000000 + k:07d}" for k in range(10**6))
+
+    def operation(op: str, c: Any) -> Callable[[int], Any]:
+        lists = c.sip.credential_lists
+        if op == "credential list create":
+            return lambda i: lists.create(friendly_name="x")
+        if op == "credential list fetch":
+            return lambda i: lists(keep).fetch()
+        if op == "credential list page":
+            return lambda i: lists.page(page_size=50)
+        if op == "available numbers search":
+            local = c.available_phone_numbers("US").local
+            return lambda i: local.page(area_code=415, page_size=20)
+        return lambda i: c.incoming_phone_numbers.create(phone_number=next(numbers))
+
+    with fake:  # the fake's own answers, so the stub and the canned client serve the same bytes
+        fake.calls.clear()
+        for op in V2010_OPS:
+            operation(op, client)(0)
+        answers = [(c.response.status, c.response.body) for c in fake.calls]
+    urls = {
+        "credential list create": ("POST", f"{root}/SIP/CredentialLists.json"),
+        "credential list fetch": ("GET", f"{root}/SIP/CredentialLists/{keep}.json"),
+        "credential list page": ("GET", f"{root}/SIP/CredentialLists.json"),
+        "available numbers search": ("GET", f"{root}/AvailablePhoneNumbers/US/Local.json"),
+        "incoming number buy": ("POST", f"{root}/IncomingPhoneNumbers.json"),
+    }
+    targets = {
+        "credential list create": (DIRECT_LIMIT, HTTP_LIMIT),
+        "credential list fetch": (DIRECT_LIMIT, HTTP_LIMIT),
+        "credential list page": (DIRECT_LIMIT, HTTP_LIMIT),
+        "available numbers search": (None, None),  # numbers are described as they are found
+        "incoming number buy": (DIRECT_LIMIT, HTTP_LIMIT),
+    }
+    rows: List[Row] = []
+    for op, (status, body) in zip(V2010_OPS, answers):
+        method, url = urls[op]
+        stub = responses.RequestsMock(assert_all_requests_are_fired=False)
+        stub.add(method, url, body=body, status=status, content_type="application/json")
+        canned = _canned_client(sid, token, status, body)
+        sides = {
+            "direct": operation(op, client),
+            "http": operation(op, client),
+            "stub": operation(op, client),
+            "canned": operation(op, canned),
+        }
+        around = {
+            "direct": _Side(fake, "direct"),
+            "http": _Side(fake, "http"),
+            "stub": stub,
+            "canned": _Nothing(),
+        }
+        t = alternate(sides, n, rounds, around=around)
+        us = {k: v * 1e6 for k, v in t.items()}
+        note = (
+            f"direct {us['direct']:.0f} us, full path {us['http']:.0f} us, "
+            f"stub {us['stub']:.0f} us, canned HttpClient {us['canned']:.0f} us"
+        )
+        direct_limit, http_limit = targets[op]
+        name = f"v2010 {op}"
+        rows.append(
+            _row(f"{name}: direct / static stub", t["direct"] / t["stub"], direct_limit, note)
+        )
+        rows.append(
+            _row(f"{name}: direct / canned HttpClient (the limit)", t["direct"] / t["canned"])
+        )
+        rows.append(_row(f"{name}: full path / static stub", t["http"] / t["stub"], http_limit))
+    fake.transport = "direct"
+    return rows
+
+
 def _row(name: str, ratio: float, limit: Optional[float] = None, note: str = "") -> Row:
     if limit is None:
         return Row(name, f"{ratio:.2f}", None, True, note)
@@ -337,4 +434,4 @@ def _pytest_seconds(folder: Path, name: str, env: Dict[str, str]) -> Optional[fl
 
 
 def rows(quick: bool) -> List[Row]:
-    return ops(quick) + async_rows(quick) + suite_rows(quick)
+    return ops(quick) + ops_v2010(quick) + async_rows(quick) + suite_rows(quick)

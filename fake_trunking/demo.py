@@ -1,14 +1,15 @@
 """``fake-trunking demo``: an offline walkthrough with the real twilio client against the fake.
 
-It provisions a realistic trunk end to end (trunk, origination URLs with priorities and weights, a
-credential list, an IP ACL, a phone number, recording on), updates it, walks a list across pages,
-and shows a handled error, printing what it did and the SIDs it made.
+It provisions through the real flow across both APIs: on API v2010 a credential list and a
+credential, an IP access control list and an address, a number searched for and bought; on Trunking
+v1 a trunk with an origination URL, associated with all three; then a handled error, and it
+releases everything, printing what it did and the SIDs it made.
 """
 
 from __future__ import annotations
 
 import sys
-from typing import Any, Callable, Optional, Protocol, TextIO, overload
+from typing import Any, Callable, Optional, TextIO, overload
 
 from .service import FakeTrunkingService
 
@@ -39,7 +40,7 @@ def run_demo(
     """Run the walkthrough against an in-process fake; returns the (stopped) fake for inspection.
 
     With ``server`` (a base URL such as ``http://127.0.0.1:8080``) it runs against that
-    fake-trunking server instead, through ``client_for``, seeding through the admin endpoints, in
+    fake-trunking server instead, through ``client_for``, in
     ``account_sid`` (default: a fresh account, so runs never clash) with a unique domain name; it
     then returns None. ``seed`` applies to the in-process fake only.
     """
@@ -61,24 +62,10 @@ def run_demo(
     fake = FakeTrunkingService(seed=seed)
     with fake:
         account = fake.default_account_sid
-        _walkthrough(fake.client(), account, fake, say, "acme-hq.pstn.twilio.com")
+        _walkthrough(fake.client(), account, say, "acme-hq.pstn.twilio.com")
         say()
         say(f"{len(fake.calls)} requests answered offline by the fake; nothing left this machine.")
     return fake
-
-
-class _Seeder(Protocol):
-    """What the walkthrough seeds through: the in-process fake, or a server's ``AdminClient``."""
-
-    def seed_credential_list(
-        self, account_sid: Optional[str] = None, friendly_name: Optional[str] = None
-    ) -> str: ...
-
-    def seed_ip_access_control_list(
-        self, account_sid: Optional[str] = None, friendly_name: Optional[str] = None
-    ) -> str: ...
-
-    def seed_phone_number(self, account_sid: Optional[str] = None) -> str: ...
 
 
 def _run_against_server(
@@ -116,7 +103,7 @@ def _run_against_server(
     client = client_for(base, account_sid, auth_token or DEFAULT_AUTH_TOKEN)
     domain = f"acme-hq-{secrets.token_hex(3)}.pstn.twilio.com"
     try:
-        _walkthrough(client, account_sid, admin, say, domain)
+        _walkthrough(client, account_sid, say, domain)
     except (TwilioException, TwilioError, RequestException, OSError) as exc:
         raise fail(f"the walkthrough stopped: {exc}") from None
     say()
@@ -126,75 +113,71 @@ def _run_against_server(
     )
 
 
-def _walkthrough(
-    client: Any, account: str, seeder: _Seeder, say: Callable[..., None], domain: str
-) -> None:
+def _walkthrough(client: Any, account: str, say: Callable[..., None], domain: str) -> None:
     from twilio.base.exceptions import TwilioRestException
 
-    say(f"fake-trunking demo: an offline Twilio Elastic SIP Trunking account {account}")
-    say()
-    trunks = client.trunking.v1.trunks
-    trunk = trunks.create(
-        friendly_name="Acme HQ PBX",
-        domain_name=domain,
-        disaster_recovery_url="https://acme.example.com/twiml/fallback",
-        disaster_recovery_method="POST",
-    )
+    say(f"fake-trunking demo: provisioning a SIP trunk in the offline Twilio account {account}")
     step = _stepper(say)
-    step("created trunk", f"{trunk.sid}  {trunk.domain_name}")
-    trunk = trunks(trunk.sid).update(secure=True, cnam_lookup_enabled=True)
-    step("secured it", f"secure={trunk.secure} cnam_lookup_enabled={trunk.cnam_lookup_enabled}")
 
+    say()
+    say("API v2010 (api.twilio.com): who may call, and a number to call")
+    sip = client.sip
+    users = sip.credential_lists.create(friendly_name="Acme PBX users")
+    step("credential list", f"{users.sid}  {users.friendly_name!r}")
+    cred = sip.credential_lists(users.sid).credentials.create(
+        username="pbx-hq", password="Acme-Trunk-2026"
+    )
+    step("credential", f"{cred.sid}  username={cred.username} (the password is never returned)")
+    office = sip.ip_access_control_lists.create(friendly_name="Acme office IPs")
+    step("IP access control list", f"{office.sid}  {office.friendly_name!r}")
+    ip = sip.ip_access_control_lists(office.sid).ip_addresses.create(
+        friendly_name="HQ gateway", ip_address="203.0.113.10", cidr_prefix_length=32
+    )
+    step("IP address", f"{ip.sid}  {ip.ip_address}/{ip.cidr_prefix_length}")
+    found = client.available_phone_numbers("US").local.list(area_code=415, limit=3)
+    step("available numbers", ", ".join(n.phone_number for n in found) + " (US local, 415)")
+    number = client.incoming_phone_numbers.create(
+        phone_number=found[0].phone_number, friendly_name="Acme main line"
+    )
+    step("bought number", f"{number.sid}  {number.phone_number} {number.friendly_name!r}")
+
+    say()
+    say("Trunking v1 (trunking.twilio.com): the trunk, and everything associated with it")
+    trunks = client.trunking.v1.trunks
+    trunk = trunks.create(friendly_name="Acme HQ PBX", domain_name=domain, secure=True)
+    step("trunk", f"{trunk.sid}  {trunk.domain_name}")
     tk = trunks(trunk.sid)
-    for name, url, priority, weight in (
-        ("primary SBC", "sip:sbc1.acme.example.com:5060", 10, 60),
-        ("secondary SBC", "sip:sbc2.acme.example.com:5060", 10, 40),
-        ("DR site", "sip:dr.acme.example.com:5061", 20, 100),
-    ):
-        ou = tk.origination_urls.create(
-            weight=weight, priority=priority, enabled=True, friendly_name=name, sip_url=url
-        )
-        step("origination URL", f"{ou.sid}  {url} priority={priority} weight={weight}")
-
-    cl_sid = seeder.seed_credential_list(account, "Acme PBX users")
-    cl = tk.credentials_lists.create(credential_list_sid=cl_sid)
-    step("credential list", f"{cl.sid}  {cl.friendly_name!r}")
-    al_sid = seeder.seed_ip_access_control_list(account, "Acme office IPs")
-    al = tk.ip_access_control_lists.create(ip_access_control_list_sid=al_sid)
-    step("IP access control list", f"{al.sid}  {al.friendly_name!r}")
-    pn_sid = seeder.seed_phone_number(account)
-    pn = tk.phone_numbers.create(phone_number_sid=pn_sid)
-    step("phone number", f"{pn.sid}  {pn.phone_number} {pn.friendly_name}")
-    rec = tk.recordings().update(mode="record-from-answer", trim="trim-silence")
-    step("recording", f"mode={rec.mode} trim={rec.trim}")
+    ou = tk.origination_urls.create(
+        weight=10, priority=10, enabled=True, friendly_name="HQ SBC",
+        sip_url="sip:sbc.acme.example.com:5060",
+    )  # fmt: skip
+    step("origination URL", f"{ou.sid}  {ou.sip_url}")
+    tk.credentials_lists.create(credential_list_sid=users.sid)
+    tk.ip_access_control_lists.create(ip_access_control_list_sid=office.sid)
+    tk.phone_numbers.create(phone_number_sid=number.sid)
     trunk = tk.fetch()
-    step("trunk now", f"auth_type={trunk.auth_type!r} recording={trunk.recording}")
-
-    say()
-    more = [trunks.create(friendly_name=f"Branch office {n}").sid for n in range(1, 8)]
-    step("created more trunks", f"{len(more)} branch trunks ({more[0]} ...)")
-    page = trunks.page(page_size=3)
-    pages = 0
-    seen = 0
-    while page is not None:
-        pages += 1
-        seen += len(list(page))
-        page = page.next_page()
-    step("listed trunks", f"{seen} trunks in {pages} pages of 3 (next_page_url followed)")
-    listed = trunks.list(limit=4, page_size=2)
-    step("list(limit=4)", ", ".join(t.friendly_name for t in listed))
-
-    say()
+    step("associated", f"auth_type={trunk.auth_type!r}, number {number.phone_number}")
+    owner = client.incoming_phone_numbers(number.sid).fetch().trunk_sid
+    step("seen from API v2010", f"{number.phone_number} trunk_sid={owner}")
     try:
         trunks.create(friendly_name="copycat", domain_name=domain)
     except TwilioRestException as exc:
         step("handled error", f"HTTP {exc.status} code {exc.code}: {exc.msg}")
+
+    say()
+    say("Release everything")
+    client.incoming_phone_numbers(number.sid).delete()
+    left = len(tk.phone_numbers.list())
+    step("released number", f"{number.phone_number} (the trunk now has {left} numbers)")
+    sip.credential_lists(users.sid).delete()
+    sip.ip_access_control_lists(office.sid).delete()
+    step("deleted lists", f"{users.sid}, {office.sid}")
     tk.delete()
-    step("deleted trunk", f"{trunk.sid} (its origination URLs and associations went with it)")
+    step("deleted trunk", f"{trunk.sid} (its origination URL went with it)")
     try:
-        tk.origination_urls.list()
-    except Exception as exc:  # a list error surfaces as TwilioException with the response
-        step("after delete", f"listing its origination URLs -> {exc.args[1].status_code}")
+        tk.fetch()
+    except TwilioRestException as exc:
+        step("after delete", f"fetching the trunk -> HTTP {exc.status}")
 
 
 def _stepper(say: Callable[..., None]) -> Callable[[str, str], None]:

@@ -47,33 +47,40 @@ def test_unknown_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) ->
 
 
 def _sids(out: str) -> Dict[str, List[str]]:
-    return {p: re.findall(rf"\b{p}{SID}\b", out) for p in ("TK", "OU", "CL", "AL", "PN", "AC")}
+    return {
+        p: re.findall(rf"\b{p}{SID}\b", out)
+        for p in ("TK", "OU", "CL", "CR", "AL", "IP", "PN", "AC")
+    }
 
 
 def test_demo_in_process(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo"]) == 0
     out = capsys.readouterr().out
     sids = _sids(out)
-    assert len(set(sids["OU"])) == 3
-    assert len(set(sids["CL"])) == len(set(sids["AL"])) == len(set(sids["PN"])) == 1
-    assert sids["TK"] and sids["AC"]
+    for prefix in ("TK", "OU", "CL", "CR", "AL", "IP", "PN", "AC"):
+        assert len(set(sids[prefix])) == 1, prefix
     for line in (
-        "created trunk",
-        "origination URL",
-        "credential list",
-        "IP access control list",
-        "phone number",
-        "recording                mode=record-from-answer trim=trim-silence",
-        "auth_type='CREDENTIAL_LIST,IP_ACL'",
-        "listed trunks            8 trunks in 3 pages of 3",
+        "API v2010 (api.twilio.com)",
+        "credential list          CL",
+        "credential               CR",
+        "username=pbx-hq (the password is never returned)",
+        "IP address               IP",
+        "203.0.113.10/32",
+        "(US local, 415)",
+        "bought number            PN",
+        "Trunking v1 (trunking.twilio.com)",
+        "associated               auth_type='CREDENTIAL_LIST,IP_ACL', number +1415",
+        f"trunk_sid={sids['TK'][0]}",
         "handled error            HTTP 400 code 21248",
-        "after delete             listing its origination URLs -> 404",
-        "nothing left this machine",
+        "(the trunk now has 0 numbers)",
+        "after delete             fetching the trunk -> HTTP 404",
+        "20 requests answered offline by the fake; nothing left this machine",
     ):
         assert line in out, line
+    assert "Acme-Trunk-2026" not in out
 
 
-def test_demo_prints_the_sids_it_made() -> None:
+def test_demo_goes_through_both_apis_and_releases_everything() -> None:
     out = io.StringIO()
     fake = run_demo(seed=11, out=out)
     text = out.getvalue()
@@ -82,13 +89,28 @@ def test_demo_prints_the_sids_it_made() -> None:
         for c in fake.calls
         if c.method == "POST" and c.status == 201 and "sid" in (c.body or {})
     }
-    first_trunk = next(
-        c.body["sid"] for c in fake.calls if c.path == "/v1/Trunks" and c.status == 201
-    )
-    assert first_trunk in text
-    for sid in made:
-        if not sid.startswith("TK"):  # every sub-resource SID is printed; branch trunks summarised
-            assert sid in text, sid
+    for sid in made:  # every SID the flow made is printed
+        assert sid in text, sid
+    paths = [(c.method, c.path.split("/Accounts/")[-1].split("/", 1)[-1]) for c in fake.calls]
+    for step in (
+        ("POST", "SIP/CredentialLists.json"),
+        ("POST", "SIP/IpAccessControlLists.json"),
+        ("GET", "AvailablePhoneNumbers/US/Local.json"),
+        ("POST", "IncomingPhoneNumbers.json"),
+    ):
+        assert step in paths, step
+    assert {c.status for c in fake.calls} <= {200, 201, 204, 400, 404}
+    state = fake.dump_state()
+    account = state["accounts"][fake.default_account_sid]
+    # released: no trunk, list or number is left (whatever keys the state uses, all are empty)
+    assert fake.trunks() == []
+
+    def empty(value: Any) -> bool:
+        if isinstance(value, dict):
+            return all(empty(v) for v in value.values())
+        return not value
+
+    assert account and empty(account), account
     assert not fake.active
 
 
@@ -109,7 +131,7 @@ def test_python_m_fake_trunking_demo(capsys: pytest.CaptureFixture[str], tmp_pat
         capture_output=True, text=True, timeout=120, cwd=tmp_path,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    assert "created trunk" in result.stdout
+    assert "bought number" in result.stdout
     main(["demo"])
     # the same seed gives the same SIDs in another process
     assert result.stdout == capsys.readouterr().out

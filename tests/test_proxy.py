@@ -26,6 +26,7 @@ from fake_trunking import FakeTrunkingServer
 from fake_trunking.core.hosts import is_served_host
 from fake_trunking.server import certs
 from fake_trunking.server.certs import CertificateAuthority, default_ca_dir
+from fake_trunking.server.proxy import not_forwarded
 
 from .helpers import read_line, spawn_serve, stop
 
@@ -144,6 +145,68 @@ def test_an_unmodified_twilio_client_through_the_proxy(
     assert sum("PageToken=" in r.query for r in pages) == 2  # pages 2 and 3 came through us
 
 
+V2010_SCRIPT = """
+import json
+from twilio.rest import Client
+client = Client()  # an unmodified client: API v2010 on api.twilio.com, through HTTPS_PROXY
+lists = client.sip.credential_lists
+made = [lists.create(friendly_name=f"py-{i}") for i in range(5)]
+listed = lists.list(page_size=2)
+page = lists.page(page_size=2)
+cred = lists(made[0].sid).credentials.create(username="pbx", password="Acme-Trunk-2026")
+trunk = client.trunking.v1.trunks.create(friendly_name="both APIs")
+client.trunking.v1.trunks(trunk.sid).credentials_lists.create(credential_list_sid=made[0].sid)
+print(json.dumps({
+    "made": [c.sid for c in made],
+    "listed": [c.sid for c in listed],
+    "uri": made[0].uri,
+    "next_page_url": page.next_page_url,
+    "credential": cred.sid,
+    "associated": [c.sid for c in client.trunking.v1.trunks(trunk.sid).credentials_lists.list()],
+}))
+"""
+
+
+def test_an_unmodified_twilio_client_reaches_api_v2010_through_the_proxy(
+    server: FakeTrunkingServer, tmp_path: Path
+) -> None:
+    sid = server.fake.default_account_sid
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(tmp_path),
+        "HTTPS_PROXY": server.proxy_environment()["HTTPS_PROXY"],
+        "REQUESTS_CA_BUNDLE": server.proxy_environment()["REQUESTS_CA_BUNDLE"],
+        "TWILIO_ACCOUNT_SID": sid,
+        "TWILIO_AUTH_TOKEN": server.fake.auth_token(sid),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", V2010_SCRIPT], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    seen = json.loads(done.stdout)
+    assert seen["listed"] == seen["made"]  # three v2010 pages of 2, followed through the tunnel
+    root = f"/2010-04-01/Accounts/{sid}/SIP/CredentialLists"
+    assert seen["uri"] == f"{root}/{seen['made'][0]}.json"  # v2010: relative to the host
+    assert seen["next_page_url"].startswith(f"https://api.twilio.com{root}.json?")
+    assert seen["credential"].startswith("CR")
+    assert seen["associated"] == [seen["made"][0]]  # the same store behind both hosts
+    v2010 = [c.request for c in server.fake.calls if c.request.path.startswith("/2010-04-01/")]
+    assert v2010 and {r.base_url for r in v2010} == {"https://api.twilio.com"}
+    pages = [r for r in v2010 if r.method == "GET"]
+    assert sum("PageToken=" in r.query for r in pages) == 2  # pages 2 and 3 came through us
+    # every page URI the fake wrote stays on the host: followed as given, still api.twilio.com
+    http = proxied(server)
+    body = http.get(f"https://api.twilio.com{root}.json", params={"PageSize": 2}).json()
+    for key in ("uri", "first_page_uri", "next_page_uri"):
+        assert body[key].startswith(f"{root}.json?"), key
+    second = http.get("https://api.twilio.com" + body["next_page_uri"]).json()
+    assert second["previous_page_uri"].startswith(f"{root}.json?")
+    assert [c["sid"] for c in body["credential_lists"] + second["credential_lists"]] == seen[
+        "made"
+    ][:4]
+    assert "api.twilio.com:443" in not_forwarded("x").message
+
+
 def test_page_urls_and_links_stay_on_the_host_asked_for(server: FakeTrunkingServer) -> None:
     http = proxied(server)
     base = "https://trunking.twilio.com"
@@ -184,6 +247,9 @@ def test_page_urls_and_links_stay_on_the_host_asked_for(server: FakeTrunkingServ
         "trunking.twilio.com.example.com:443",
         "trunking.twilio.com:80",
         "trunking.twilio.com:8443",
+        "api.twilio.com.example.com:443",
+        "api.twilio.com:80",
+        "apix.twilio.com:443",
         "127.0.0.1:443",
         "[::1]:443",
         "trunking.twilio.com",

@@ -4,7 +4,8 @@ moto answers boto3 in botocore's ``before-send`` hook; this module does the same
 client. While any fake is started, ``TwilioHttpClient.request`` and
 ``AsyncTwilioHttpClient.request`` are replaced at the class level (one process-wide
 ``routing.Stack``: installed with the first fake, removed after the last, whatever the order).
-For a request to a Trunking host, the most recently started fake builds the very ``Request`` that
+For a request to a served host (Trunking v1's or API v2010's: ``core.hosts.is_served_url``),
+the most recently started fake builds the very ``Request`` that
 ``requests`` (or aiohttp) would have put on the wire, answers it with ``handle`` and the client
 gets what the full path would have given it: ``last_request``/``last_response`` (``requests``'
 ``CaseInsensitiveDict`` or aiohttp's ``CIMultiDict`` headers, the text as they decode it), the
@@ -29,8 +30,8 @@ the HTTP layer itself may be under test, or someone else may answer:
   the real one when ours was installed), requests-mock (``Session.send`` / ``get_adapter`` patched),
   vcrpy (connection classes patched), aioresponses or vcrpy on aiohttp; their own mocks of Twilio
   URLs keep winning (so does anything else that patches ``Session.send``);
-- the URL is not a plain ``https`` Trunking URL, or a request is one ``requests`` would refuse
-  or reshape (JSON bodies, non-string credentials or header values).
+- the URL is not a plain ``https`` URL on a served host, or a request is one ``requests`` would
+  refuse or reshape (JSON bodies, non-string credentials or header values).
 
 Plain ``requests`` and aiohttp calls never come here: they go through the ``responses`` and
 aiohttp layers as before.
@@ -47,7 +48,7 @@ import sys
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 from urllib.parse import urlencode, urlsplit
 
-from ..core.hosts import is_trunking_url
+from ..core.hosts import is_served_url
 from ..core.messages import Request, Response
 from . import responses_mock
 from . import routing as intercept
@@ -94,7 +95,7 @@ def _answering(url: str) -> Optional[Handles]:
     target = entry.target
     if getattr(target, "transport", DIRECT) != DIRECT:
         return None
-    if not url.startswith("https://") or not is_trunking_url(url):
+    if not url.startswith("https://") or not is_served_url(url):
         return None
     try:
         parts = urlsplit(url)

@@ -1,9 +1,11 @@
 """The proxy mode (``fake-trunking serve --proxy``): clients that cannot be given a base URL.
 
 twilio-cli, twilio-node and the other helpers build ``https://trunking[.edge][.region].twilio.com``
-themselves; their one lever is ``HTTPS_PROXY``/``HTTP_PROXY``, which makes them send
-``CONNECT trunking.twilio.com:443`` to the proxy. In proxy mode the server accepts that
-``CONNECT`` for the hosts the fake serves (``core.hosts.is_served_host``, port 443 only),
+and ``https://api[.edge][.region].twilio.com`` (API v2010) themselves; their one lever is
+``HTTPS_PROXY``/``HTTP_PROXY``, which makes them send ``CONNECT trunking.twilio.com:443`` (or
+``CONNECT api.twilio.com:443``) to the proxy. In proxy mode the server accepts that
+``CONNECT`` for the hosts the fake serves, of both APIs (``core.hosts.is_served_host``, port 443
+only),
 answers ``200 Connection established``, terminates TLS itself with a certificate for the
 requested host signed by the local CA (``server.certs``), and serves the requests inside the
 tunnel through the very same request handling as plain server mode (``server.http``), with
@@ -31,7 +33,7 @@ from ..core.hosts import is_served_host
 from .certs import CertificateAuthority
 
 TLS_PORT = 443
-SERVED_EXAMPLE = "trunking.twilio.com:443"
+SERVED_EXAMPLE = "trunking.twilio.com:443 or api.twilio.com:443"
 # a DNS name (labels of letters, digits and hyphens), then a port
 _TARGET = re.compile(
     r"(?P<host>[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}"
