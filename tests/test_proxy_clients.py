@@ -72,6 +72,9 @@ def check_node_scenario(out: Dict[str, object], host: str) -> None:
     assert out["origination_paged"] == ["o-0", "o-1", "o-2"]  # a sub-resource, two pages
     assert out["not_found"] == {"status": 404, "code": 20404}
     assert out["bad_request"] == {"status": 400, "code": 20001}
+    lists = out["v2010_lists"]  # API v2010 through the same client, one store with Trunking
+    assert isinstance(lists, list) and len(lists) == 3 and out["v2010_paged"] == lists
+    assert out["v2010_auth_type"] == "CREDENTIAL_LIST"
 
 
 @needs_node_clients

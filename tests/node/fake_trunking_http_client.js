@@ -1,4 +1,5 @@
-// Plain server mode for twilio-node: send Trunking requests to a fake-trunking server's base URL.
+// Plain server mode for twilio-node: send Trunking and API v2010 requests to a fake-trunking
+// server's base URL (one server serves both path trees).
 const twilio = require("twilio");
 
 class FakeTrunkingHttpClient extends twilio.RequestClient {
@@ -8,7 +9,7 @@ class FakeTrunkingHttpClient extends twilio.RequestClient {
   }
 
   request(opts) {
-    const uri = opts.uri.replace(/^https:\/\/trunking(\.[A-Za-z0-9-]+){0,2}\.twilio\.com/i, this.baseUrl);
+    const uri = opts.uri.replace(/^https:\/\/(trunking|api)(\.[A-Za-z0-9-]+){0,2}\.twilio\.com/i, this.baseUrl);
     return super.request({ ...opts, uri });
   }
 }

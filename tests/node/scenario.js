@@ -46,6 +46,15 @@ async function main() {
   }
   out.origination_paged = (await collect(origination, { pageSize: 2 })).map((o) => o.friendlyName);
 
+  // API v2010 beside Trunking: a credential list made there, associated with a trunk here
+  const lists = client.sip.credentialLists;
+  for (let i = 0; i < 3; i++) {
+    out.v2010_lists = (out.v2010_lists || []).concat([(await lists.create({ friendlyName: `l-${i}` })).sid]);
+  }
+  out.v2010_paged = (await collect(lists, { pageSize: 2 })).map((l) => l.sid);
+  await trunks(out.created[2]).credentialsLists.create({ credentialListSid: out.v2010_lists[0] });
+  out.v2010_auth_type = (await trunks(out.created[2]).fetch()).authType;
+
   assert.equal(await trunks(out.created[4]).remove(), true);
   try {
     await trunks(out.created[4]).fetch();
