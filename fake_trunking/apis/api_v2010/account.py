@@ -128,14 +128,6 @@ class Key(RegistryResource):
         store.key_accounts[record["sid"]] = ctx.account.sid
         return dict(record, secret=secret)  # shown once: this copy is rendered, never kept
 
-    def update(
-        self, ctx: Context, parent: Optional[str], sid: Optional[str], values: Dict[str, Any]
-    ) -> Record:
-        record = self.get(ctx, parent, sid)
-        record.update(values)
-        record["date_updated"] = ctx.store.now()
-        return record
-
     def delete(self, ctx: Context, parent: Optional[str], sid: str) -> None:
         self.get(ctx, parent, sid)
         ctx.account.registry["SK"].remove(sid)

@@ -134,7 +134,11 @@ class Resource:
     def update(
         self, ctx: Context, parent: Optional[str], sid: Optional[str], values: Dict[str, Any]
     ) -> Record:
-        raise NotImplementedError
+        """The plain update: the parsed values into the record, ``date_updated`` now."""
+        record = self.get(ctx, parent, sid)
+        record.update(values)
+        record["date_updated"] = ctx.store.now()
+        return record
 
     def delete(self, ctx: Context, parent: Optional[str], sid: str) -> None:
         raise NotImplementedError
@@ -187,3 +191,7 @@ class NestedResource(Resource):
         found = ctx.account.nested_items(parent, self.key, create=True)
         assert found is not None
         return found
+
+    def delete(self, ctx: Context, parent: Optional[str], sid: str) -> None:
+        self.get(ctx, parent, sid)
+        self.items_for_write(ctx, parent).remove(sid)

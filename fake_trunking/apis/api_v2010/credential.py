@@ -107,10 +107,6 @@ class Credential(NestedResource):
         record["date_updated"] = ctx.store.now()
         return record
 
-    def delete(self, ctx: Context, parent: Optional[str], sid: str) -> None:
-        self.get(ctx, parent, sid)
-        self.items_for_write(ctx, parent).remove(sid)
-
     def render(self, ctx: Context, record: Record) -> Dict[str, Any]:
         return {
             "sid": record["sid"],

@@ -44,14 +44,6 @@ class ListResource(RegistryResource):
             ctx.account, self.prefix, {"friendly_name": values["friendly_name"]}
         )
 
-    def update(
-        self, ctx: Context, parent: Optional[str], sid: Optional[str], values: Dict[str, Any]
-    ) -> Record:
-        record = self.get(ctx, parent, sid)
-        record.update(values)
-        record["date_updated"] = ctx.store.now()
-        return record
-
     def delete(self, ctx: Context, parent: Optional[str], sid: str) -> None:
         self.get(ctx, parent, sid)
         account = ctx.account

@@ -75,18 +75,6 @@ class IpAddress(NestedResource):
         items.add(sid, record)
         return record
 
-    def update(
-        self, ctx: Context, parent: Optional[str], sid: Optional[str], values: Dict[str, Any]
-    ) -> Record:
-        record = self.get(ctx, parent, sid)
-        record.update(values)
-        record["date_updated"] = ctx.store.now()
-        return record
-
-    def delete(self, ctx: Context, parent: Optional[str], sid: str) -> None:
-        self.get(ctx, parent, sid)
-        self.items_for_write(ctx, parent).remove(sid)
-
     def render(self, ctx: Context, record: Record) -> Dict[str, Any]:
         return {
             "sid": record["sid"],
