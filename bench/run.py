@@ -479,6 +479,6 @@ def _load() -> str:
 
 
 def _json_encoder() -> str:
-    from fake_trunking import handler
+    from fake_trunking.core import jsontext
 
-    return handler.JSON_ENCODER
+    return jsontext.JSON_ENCODER
