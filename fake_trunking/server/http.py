@@ -724,11 +724,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if not server.connection_state(self._key, "busy"):  # evicted meanwhile
             raise ConnectionAbortedError("evicted")
         context = tunnels.context_for(host)
+        # the handshake is the client's to send, like a request: evictable at the cap, from
+        # before the client can see the 200 (so a connection it opens next finds room)
+        server.connection_state(self._key, "reading")
         self.send_response(200, "Connection established")
         self.end_headers()
         self.wfile.flush()
-        # the handshake is the client's to send, like a request: evictable at the cap
-        server.connection_state(self._key, "reading")
         tls = context.wrap_socket(self.connection, server_side=True, do_handshake_on_connect=False)
         server.replace_socket(self._key, tls)
         self.connection = tls
