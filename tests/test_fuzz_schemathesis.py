@@ -51,7 +51,7 @@ if not spec.spec_available():
     )
 
 schemathesis = pytest.importorskip(
-    "schemathesis", reason="schemathesis (the test extra, on Python 3.11+) is not installed"
+    "schemathesis", reason="schemathesis (the dev extra, on Python 3.11+) is not installed"
 )
 from schemathesis.checks import not_a_server_error  # noqa: E402 (after the skips)
 from schemathesis.specs.openapi.checks import (  # noqa: E402
