@@ -131,8 +131,24 @@ def _vcrpy_inactive() -> bool:
     return True
 
 
+class _Patch:
+    """The class-level patch of one twilio HTTP client class: ``function`` replaces its
+    ``request`` while installed; ``original`` comes back, unless someone patched it since."""
+
+    client_class: Any
+    function: Callable[..., Any]
+    original: Callable[..., Any]
+
+    def install(self) -> None:
+        self.client_class.request = self.function
+
+    def uninstall(self) -> None:
+        if self.client_class.request is self.function:
+            self.client_class.request = self.original
+
+
 # -- the sync client --------------------------------------------------------------------------
-class _Sync:
+class _Sync(_Patch):
     """What the sync patch needs from requests and twilio (resolved once, at install)."""
 
     def __init__(self) -> None:
@@ -180,13 +196,6 @@ class _Sync:
         request.__doc__ = TwilioHttpClient.request.__doc__
         setattr(request, "_fake_trunking_direct", True)  # noqa: B010
         self.function = request
-
-    def install(self) -> None:
-        self.client_class.request = self.function
-
-    def uninstall(self) -> None:
-        if self.client_class.request is self.function:
-            self.client_class.request = self.original
 
     # -- when -----------------------------------------------------------------------------
     def target(
@@ -405,7 +414,7 @@ def _encode_params(data: Any) -> str:
 
 
 # -- the async client -------------------------------------------------------------------------
-class _Async:
+class _Async(_Patch):
     """What the async patch needs (resolved once, at install; aiohttp is installed)."""
 
     def __init__(self) -> None:
@@ -453,13 +462,6 @@ class _Async:
         request.__doc__ = AsyncTwilioHttpClient.request.__doc__
         setattr(request, "_fake_trunking_direct", True)  # noqa: B010
         self.function = request
-
-    def install(self) -> None:
-        self.client_class.request = self.function
-
-    def uninstall(self) -> None:
-        if self.client_class.request is self.function:
-            self.client_class.request = self.original
 
     def target(self, client: Any, url: str, data: Any, auth: Any) -> Optional[Handles]:
         if type(client) not in self.client_classes:
