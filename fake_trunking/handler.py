@@ -24,7 +24,6 @@ from typing import (
     Dict,
     FrozenSet,
     Iterable,
-    List,
     Mapping,
     Optional,
     Protocol,
@@ -39,8 +38,7 @@ from .core.auth import Authenticator
 from .core.collection import Collection, Record
 from .core.context import Context
 from .core.hosts import API_V2010, TRUNKING_V1, api_of
-from .core.jsontext import COLON, COMMA, EncodedJSON
-from .core.jsontext import encode as _encode
+from .core.jsontext import EncodedJSON, encode_bytes
 from .core.messages import Request, Response
 from .core.params import Param, parse_form
 from .core.store import Account, Store
@@ -84,7 +82,9 @@ def is_preflight(request: Request) -> bool:
     )
 
 
-FRAGMENT_CACHE_SIZE = 20_000  # rendered items kept between writes (see Handler._encoded)
+# pages kept between writes (see ``Handler.list_page``): how many, and their bytes in all
+PAGE_CACHE_SIZE = 256
+PAGE_CACHE_BYTES = 16 << 20
 
 
 class Operable(Protocol):
@@ -110,6 +110,19 @@ class Operable(Protocol):
     ) -> Record: ...
     def delete(self, ctx: Context, parent: Optional[str], sid: str) -> None: ...
     def render(self, ctx: Context, record: Record) -> Dict[str, Any]: ...
+    @property
+    def renders_secrets(self) -> bool: ...
+
+
+class _Outcome:
+    """What ``_dispatch`` learnt on the way, for the answer: who the caller authenticated as,
+    and whether the answer may hold a secret (its resource ``renders_secrets``)."""
+
+    __slots__ = ("account_sid", "secrets")
+
+    def __init__(self) -> None:
+        self.account_sid: Optional[str] = None
+        self.secrets = False
 
 
 def path_api(path: str) -> Optional[str]:
@@ -138,8 +151,9 @@ class Handler:
         self.auth = auth
         seed = store.seed
         self._request_ids = random.Random(seed ^ 0x5EED) if seed is not None else random.Random()
-        self._fragments: Dict[Tuple[int, int, str], str] = {}
-        self._fragments_generation = -1
+        self._pages: Dict[Tuple[Any, ...], bytes] = {}
+        self._pages_bytes = 0
+        self._pages_generation = -1
 
     def handle(self, request: Request) -> Response:
         if is_preflight(request):
@@ -148,9 +162,9 @@ class Handler:
             # headers, so the page can read it)
             return Response(200, self.headers(), b"")
         allow: Optional[str] = None
-        who: List[str] = []  # the authenticated account, once known
+        seen = _Outcome()
         try:
-            status, payload = self._dispatch(request, who)
+            status, payload = self._dispatch(request, seen)
         except MethodNotAllowed as exc:
             status, payload, allow = exc.status, exc.body(), exc.allow
         except errors.TwilioError as exc:
@@ -160,7 +174,8 @@ class Handler:
             error = errors.internal(exc)
             status, payload = error.status, error.body()
         response = self.respond(status, payload)
-        response.account_sid = who[0] if who else None
+        response.account_sid = seen.account_sid
+        response.holds_secrets = seen.secrets and 200 <= status < 300
         if allow is not None:  # RFC 9110 15.5.6: a 405 lists the methods the target supports
             response.headers["Allow"] = allow
         if request.method.upper() == "HEAD":  # HTTP: a HEAD response never has a body
@@ -182,46 +197,15 @@ class Handler:
         """``payload`` as JSON (none for a 204) with the headers of every answer."""
         headers = self.headers()
         if status == 204:
-            return Response(status, headers, b"")
+            return Response(status, headers, b"", holds_secrets=False)
         headers["Content-Type"] = "application/json"
-        text = payload if isinstance(payload, EncodedJSON) else _encode(payload)
-        return Response(status, headers, text.encode("utf-8"))
-
-    def _fresh_fragments(self) -> Dict[Tuple[int, int, str], str]:
-        """The item cache of this write generation (emptied when state changed or it is full)."""
-        cache = self._fragments
-        generation = self.store.generation
-        if self._fragments_generation != generation or len(cache) >= FRAGMENT_CACHE_SIZE:
-            cache.clear()
-            self._fragments_generation = generation
-        return cache
-
-    def _encoded_page(self, ctx: Context, resource: Operable, records: Iterable[Record]) -> str:
-        """The items of a page as JSON text, each from the cache when state has not changed.
-
-        Pages are the one place where rendering dominates (50 to 1000 items a request), so each
-        item's JSON is kept until the next write: ``Store.generation`` changes on every write, and
-        a cache from another generation is dropped whole (checked once per page). Bounded, so a
-        walk over a huge account cannot grow it without limit. Called under the store lock.
-        """
-        cache = self._fresh_fragments()
-        base_url = ctx.base_url
-        render = resource.render
-        encode = _encode
-        get = cache.get
-        kind = id(resource)
-        room = FRAGMENT_CACHE_SIZE - len(cache)
-        out: List[str] = []
-        for record in records:
-            key = (id(record), kind, base_url)
-            text = get(key)
-            if text is None:
-                text = encode(render(ctx, record))
-                if room > 0:
-                    cache[key] = text
-                    room -= 1
-            out.append(text)
-        return COMMA.join(out)
+        if isinstance(payload, bytes):  # already encoded (a page)
+            body = payload
+        elif isinstance(payload, EncodedJSON):
+            body = payload.encode("utf-8")
+        else:
+            body = encode_bytes(payload)
+        return Response(status, headers, body, holds_secrets=False)
 
     # -- routing -------------------------------------------------------------------------
     @staticmethod
@@ -251,10 +235,11 @@ class Handler:
         except errors.TwilioError:
             return None
 
-    def _dispatch(self, request: Request, who: List[str]) -> Tuple[int, Any]:
+    def _dispatch(self, request: Request, seen: _Outcome) -> Tuple[int, Any]:
         account_sid = self.auth.account_for(request.headers.get("authorization"))
-        who.append(account_sid)
+        seen.account_sid = account_sid
         resource, parent, sid, is_collection = self.route_request(request, account_sid)
+        seen.secrets = resource.renders_secrets
         method = request.method.upper()
         allowed = resource.list_methods if is_collection else resource.instance_methods
         if method not in allowed:
@@ -330,9 +315,43 @@ class Handler:
 
     def list_page(
         self, ctx: Context, resource: Operable, parent: Optional[str], query: Dict[str, str]
-    ) -> EncodedJSON:
+    ) -> Any:
         """One page of ``resource``'s list in its API's envelope (Trunking's ``meta``, or v2010's
-        top-level ``*_uri`` fields, see ``api_v2010.wire``), from the same paging rules."""
+        top-level ``*_uri`` fields, see ``api_v2010.wire``), from the same paging rules.
+
+        A page is the one answer whose cost grows with its size (50 to 1000 items), so the
+        encoded page is kept until the next write: ``Store.generation`` changes on every write
+        and the cache of another generation is dropped whole. Keyed by everything the page
+        depends on besides state (the account, resource, parent, host, path and query), bounded
+        in count and bytes. Pages a resource makes itself (``list_body``: a filtered or
+        generated list) are not kept. Called under the store lock."""
+        cache = self._pages
+        generation = self.store.generation
+        if self._pages_generation != generation:
+            cache.clear()
+            self._pages_bytes = 0
+            self._pages_generation = generation
+        cache_key = (
+            ctx.account.sid, id(resource), parent, ctx.base_url, ctx.path,
+            tuple(sorted(query.items())),
+        )  # fmt: skip
+        found = cache.get(cache_key)
+        if found is not None:
+            return found
+        body = self._render_page(ctx, resource, parent, query)
+        if isinstance(body, bytes) and not resource.renders_secrets:
+            if len(cache) >= PAGE_CACHE_SIZE or self._pages_bytes + len(body) > PAGE_CACHE_BYTES:
+                cache.clear()
+                self._pages_bytes = 0
+            cache[cache_key] = body
+            self._pages_bytes += len(body)
+        return body
+
+    def _render_page(
+        self, ctx: Context, resource: Operable, parent: Optional[str], query: Dict[str, str]
+    ) -> Any:
+        """The page ``list_page`` answers: the encoded body (bytes), or the JSON text of a page
+        the resource made itself (``EncodedJSON``, not kept)."""
         filters: Dict[str, str] = {}
         if isinstance(resource, v2010.Resource) and resource.list_filters:
             values = parse_form(resource.list_filters, query)
@@ -358,41 +377,30 @@ class Handler:
         records, has_previous, has_next = items.page(size, token)
         key = resource.key
         assert key is not None
-        items_json = self._encoded_page(ctx, resource, records)
+        render = resource.render
+        rendered = [render(ctx, record) for record in records]
         if isinstance(resource, v2010.Resource):
-            return EncodedJSON(
-                v2010.wire.list_envelope(
-                    key,
-                    items_json,
-                    ctx.path,
-                    size,
-                    page,
-                    token,
-                    records,
-                    has_previous,
-                    has_next,
-                    filters,
-                )
+            envelope = v2010.wire.list_fields(
+                ctx.path, size, page, token, records, has_previous, has_next, filters
             )
+            return encode_bytes({key: rendered, **envelope})
         base = f"{ctx.base_url}{ctx.path}?PageSize={size}&Page="
         url = f"{base}{page}"
         if token is not None:
             url += "&PageToken=" + quote(token, safe="")
-        meta = _encode(
-            {
-                "page": page,
-                "page_size": size,
-                "first_page_url": f"{base}0",
-                "previous_page_url": (
-                    f"{base}{max(page - 1, 0)}&PageToken=PB{records[0]['sid']}"
-                    if has_previous
-                    else None
-                ),
-                "url": url,
-                "next_page_url": (
-                    f"{base}{page + 1}&PageToken=PA{records[-1]['sid']}" if has_next else None
-                ),
-                "key": key,
-            }
-        )
-        return EncodedJSON(f'{{"{key}"{COLON}[{items_json}]{COMMA}"meta"{COLON}{meta}}}')
+        meta = {
+            "page": page,
+            "page_size": size,
+            "first_page_url": f"{base}0",
+            "previous_page_url": (
+                f"{base}{max(page - 1, 0)}&PageToken=PB{records[0]['sid']}"
+                if has_previous
+                else None
+            ),
+            "url": url,
+            "next_page_url": (
+                f"{base}{page + 1}&PageToken=PA{records[-1]['sid']}" if has_next else None
+            ),
+            "key": key,
+        }
+        return encode_bytes({key: rendered, "meta": meta})

@@ -42,9 +42,34 @@ def _fast_encoder() -> Optional[Callable[[Any], str]]:
     return encode_fast
 
 
+def encode_stdlib_bytes(payload: Any) -> bytes:
+    """``encode_stdlib`` as UTF-8 bytes (its output is ASCII)."""
+    return _STDLIB_ENCODER(payload).encode("utf-8")
+
+
+def _fast_bytes_encoder() -> Optional[Callable[[Any], bytes]]:
+    """orjson's ``dumps`` (bytes, as a body is sent) when orjson is installed, else None."""
+    try:
+        import orjson
+    except ImportError:
+        return None
+    dumps = orjson.dumps
+    refused = orjson.JSONEncodeError
+
+    def encode_fast_bytes(payload: Any) -> bytes:
+        try:
+            return dumps(payload)
+        except refused:
+            return encode_stdlib_bytes(payload)
+
+    return encode_fast_bytes
+
+
 encode_fast = _fast_encoder()  # None without orjson
 JSON_ENCODER = "orjson" if encode_fast is not None else "json"  # which one bodies are made with
 encode: Callable[[Any], str] = encode_fast or encode_stdlib
+# a body as bytes, with no detour through ``str`` (what every answer is made with)
+encode_bytes: Callable[[Any], bytes] = _fast_bytes_encoder() or encode_stdlib_bytes
 # a page is assembled from encoded items in the same style as the encoder's own output
 COMMA, COLON = (",", ":") if encode_fast is not None else (", ", ": ")
 
@@ -59,6 +84,8 @@ __all__ = [
     "JSON_ENCODER",
     "EncodedJSON",
     "encode",
+    "encode_bytes",
     "encode_fast",
     "encode_stdlib",
+    "encode_stdlib_bytes",
 ]

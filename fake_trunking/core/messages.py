@@ -127,6 +127,10 @@ class Response:
     # the account the request's credentials authenticated as (set by the handler; None when
     # they did not, or for an answer the handler did not make): see ``Call.account_sid``
     account_sid: Optional[str] = field(default=None, compare=False, repr=False)
+    # may the body hold a secret field (``core.redact.SECRET_BODY_FIELDS``)? The handler knows
+    # (only a resource that renders one can: ``renders_secrets``) and says False for the rest, so
+    # the call log scans only those; None (an answer the handler did not make): scan it
+    holds_secrets: Optional[bool] = field(default=None, compare=False, repr=False)
 
     def json(self) -> Any:
         return json.loads(self.body) if self.body else None

@@ -43,7 +43,6 @@ def format_date(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime(DATE_FORMAT)
 
 
-
 class Account:
     """Everything one Twilio account owns in the fake.
 
@@ -200,7 +199,7 @@ class Store:
         self._verified_keys: Dict[str, Tuple[str, bytes]] = {}
         self.started = self.now()  # the fake's start: every Account's date_created
         # bumped by every write (see ``writing``): whatever is derived from state, like the
-        # handler's cache of rendered items, is valid only for the generation it was made in
+        # handler's cache of encoded pages, is valid only for the generation it was made in
         self.generation = 0
         # set by a durable server (``--state FILE.db``): every write is committed by it before
         # ``writing`` returns, or undone and refused with a 503

@@ -19,6 +19,7 @@ from typing import Any, ClassVar, Dict, FrozenSet, Mapping, Optional, Tuple
 from ...core.collection import Collection, Record
 from ...core.context import Context
 from ...core.params import Param
+from ...core.redact import SECRET_BODY_FIELDS
 from . import wire
 
 __all__ = ["Context", "Resource"]
@@ -60,11 +61,16 @@ class Resource:
     create_fields: ClassVar[Tuple[str, ...]] = ()  # response fields of the create answer
 
     sid_re: ClassVar[Optional[re.Pattern[str]]] = None
+    # does an answer of this resource carry a secret field (an account's ``auth_token``, a new
+    # key's ``secret``)? Derived from the fields, so the call log scans only these answers
+    renders_secrets: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if cls.prefix:
             cls.sid_re = re.compile(f"{cls.prefix}[0-9a-fA-F]{{32}}\\Z")
+        shown = (*cls.fields, *cls.create_fields)
+        cls.renders_secrets = not set(SECRET_BODY_FIELDS).isdisjoint(shown)
 
     # -- description -------------------------------------------------------------------
     @classmethod

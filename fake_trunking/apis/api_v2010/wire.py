@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 from email.utils import format_datetime
 from functools import lru_cache
 from types import MappingProxyType
-from typing import List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional
 from urllib.parse import quote
 
 from ...core.collection import Record
@@ -55,9 +55,7 @@ def json_uri(path: str) -> str:
     return path + SUFFIX
 
 
-def list_envelope(
-    key: str,
-    items_json: str,
+def list_fields(
     list_path: str,
     size: int,
     page: int,
@@ -66,8 +64,8 @@ def list_envelope(
     has_previous: bool,
     has_next: bool,
     filters: Mapping[str, str] = MappingProxyType({}),
-) -> str:
-    """The JSON text of one v2010 list page (``items_json``: the page's items, encoded).
+) -> Dict[str, Any]:
+    """The top-level fields of one v2010 list page beside its items (the paging ``*_uri``s).
 
     ``list_path`` is the list's path as requested (``.../SIP/CredentialLists.json``); every
     ``*_uri`` is relative to the host, like the spec's examples, and keeps the list's
@@ -80,22 +78,37 @@ def list_envelope(
         uri += "&PageToken=" + quote(token, safe="")
     start = page * size
     end = start + max(len(records) - 1, 0)
+    return {
+        "first_page_uri": f"{base}0",
+        "end": end,
+        "previous_page_uri": (
+            f"{base}{max(page - 1, 0)}&PageToken=PB{records[0]['sid']}" if has_previous else None
+        ),
+        "uri": uri,
+        "page_size": size,
+        "start": start,
+        "next_page_uri": (
+            f"{base}{page + 1}&PageToken=PA{records[-1]['sid']}" if has_next else None
+        ),
+        "page": page,
+    }
+
+
+def list_envelope(
+    key: str,
+    items_json: str,
+    list_path: str,
+    size: int,
+    page: int,
+    token: Optional[str],
+    records: List[Record],
+    has_previous: bool,
+    has_next: bool,
+    filters: Mapping[str, str] = MappingProxyType({}),
+) -> str:
+    """The JSON text of one v2010 list page (``items_json``: the page's items, encoded; the
+    other fields ``list_fields``)."""
     meta = encode(
-        {
-            "first_page_uri": f"{base}0",
-            "end": end,
-            "previous_page_uri": (
-                f"{base}{max(page - 1, 0)}&PageToken=PB{records[0]['sid']}"
-                if has_previous
-                else None
-            ),
-            "uri": uri,
-            "page_size": size,
-            "start": start,
-            "next_page_uri": (
-                f"{base}{page + 1}&PageToken=PA{records[-1]['sid']}" if has_next else None
-            ),
-            "page": page,
-        }
+        list_fields(list_path, size, page, token, records, has_previous, has_next, filters)
     )
     return f'{{"{key}"{COLON}[{items_json}]{COMMA}{meta[1:]}'

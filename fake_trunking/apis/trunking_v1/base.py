@@ -34,6 +34,7 @@ class Resource:
     list_methods: ClassVar[FrozenSet[str]] = frozenset()  # on the collection path
     instance_methods: ClassVar[FrozenSet[str]] = frozenset()  # on the instance path
     nested: ClassVar[bool] = True  # lives under /v1/Trunks/{TrunkSid}
+    renders_secrets: ClassVar[bool] = False  # no Trunking answer carries a secret field
 
     sid_re: ClassVar[Optional[re.Pattern[str]]] = None
 
