@@ -60,9 +60,7 @@ def make_objects(client: Client) -> Dict[str, Any]:
     return {
         "cl": cl.sid,
         "acl": acl.sid,
-        "credentials": [
-            (c.sid, c.username, c.date_created) for c in creds.list()
-        ],  # alice, bob
+        "credentials": [(c.sid, c.username, c.date_created) for c in creds.list()],  # alice, bob
         "addresses": [
             (a.sid, a.friendly_name, a.ip_address, a.cidr_prefix_length, a.date_created)
             for a in ips.list()
