@@ -281,7 +281,7 @@ def _hash_or_unknown(value: Any) -> bool:
 
 
 def _not_a_hash(name: str) -> str:
-    return f"{name} must be a salted hash ({SCHEME}$...) or null (not known), never a secret"
+    return f"{name} is not a salted hash ({SCHEME}$...) nor null (a secret not known)"
 
 
 def _load_nested(raw: Mapping[str, Any], account: Account, where: str) -> None:

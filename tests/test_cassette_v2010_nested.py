@@ -314,13 +314,13 @@ def _key(state: Dict[str, Any]) -> Dict[str, Any]:
 
 
 BAD_SHAPES: List[Tuple[str, Any, Any, str]] = [
-    ("credential", "password_hash", "", "password_hash must be a salted hash"),
-    ("credential", "password_hash", PASSWORD, "password_hash must be a salted hash"),
-    ("credential", "password_hash", False, "password_hash must be a salted hash"),
-    ("credential", "password_hash", {"unknown": True}, "password_hash must be a salted hash"),
+    ("credential", "password_hash", "", "password_hash is not a salted hash"),
+    ("credential", "password_hash", PASSWORD, "password_hash is not a salted hash"),
+    ("credential", "password_hash", False, "password_hash is not a salted hash"),
+    ("credential", "password_hash", {"unknown": True}, "password_hash is not a salted hash"),
     ("credential", "password_hash", KeyError, "['password_hash'] missing or unknown"),
-    ("key", "secret_hash", "<redacted>", "secret_hash must be a salted hash"),
-    ("key", "secret_hash", 0, "secret_hash must be a salted hash"),
+    ("key", "secret_hash", "<redacted>", "secret_hash is not a salted hash"),
+    ("key", "secret_hash", 0, "secret_hash is not a salted hash"),
     ("key", "secret_hash", KeyError, "['secret_hash'] missing or unknown"),
 ]
 
