@@ -18,7 +18,9 @@ that seeds a fake (cassettes). Format, version 1::
 ``registry.SK`` (API keys made through the Keys API), ``credentials`` and ``ip_addresses`` are
 present only when some are. A credential holds ``password_hash`` and a key ``secret_hash`` (salted
 hashes, ``core.redact``), never a password or secret in the clear; a snapshot with anything else
-there is refused.
+there is refused. Either is ``null`` when the secret is not known (a credential or key rebuilt
+from a cassette, which never holds one): such a credential has no usable password until an update
+sets one, such a key never authenticates. The field is still required (a missing one is refused).
 
 ``reserved_domains`` (present only when some are; see ``domain_reservation_days``) maps each
 lower-cased DomainName of a deleted trunk to the moment it is free again; a reservation that has
@@ -55,7 +57,7 @@ from .core.collection import Record
 from .core.errors import TwilioError
 from .core.ids import ISO_DATE, is_sid
 from .core.params import Param
-from .core.redact import is_hash
+from .core.redact import SCHEME, is_hash
 from .core.store import DATE_FORMAT, Account, Store, format_date
 
 FORMAT = "fake-trunking-state"
@@ -272,6 +274,16 @@ def _check_phone_number(obj: Mapping[str, Any], where: str) -> None:
         _need(obj[name] is None or isinstance(obj[name], str), where, name)
 
 
+def _hash_or_unknown(value: Any) -> bool:
+    """A stored secret: a salted hash (``core.redact``), or null for one the fake does not know
+    (a credential or key rebuilt from a cassette, which never holds the secret)."""
+    return value is None or is_hash(value)
+
+
+def _not_a_hash(name: str) -> str:
+    return f"{name} is not a salted hash ({SCHEME}$...) nor null (a secret not known)"
+
+
 def _load_nested(raw: Mapping[str, Any], account: Account, where: str) -> None:
     """``credentials`` and ``ip_addresses``: each under a list of the account's registry, each
     record exactly the stored fields, valid by the API's own rules (a credential's username 1 to
@@ -305,7 +317,7 @@ def _load_nested(raw: Mapping[str, Any], account: Account, where: str) -> None:
                     _need(name not in usernames, wi, f"username {name!r} appears twice")
                     usernames.add(name)
                     # a hash, never a password: a clear password is refused, not stored
-                    _need(is_hash(item["password_hash"]), wi, "password_hash is not a salted hash")
+                    _need(_hash_or_unknown(item["password_hash"]), wi, _not_a_hash("password_hash"))
                 else:
                     _check_params(item, IpAddress.params, wi)
                 collection.add(sid, item)
@@ -413,7 +425,7 @@ def _build(
             sid = _sid(key_record["sid"], "SK", w + ".sid")
             _need(key_record["account_sid"] == ac, w, "account_sid differs from its account")
             _check_params(key_record, Key.params, w)
-            _need(is_hash(key_record["secret_hash"]), w, "secret_hash is not a salted hash")
+            _need(_hash_or_unknown(key_record["secret_hash"]), w, _not_a_hash("secret_hash"))
             _need(sid not in account.registry["SK"] and sid not in key_sids, w, "duplicate SID")
             key_sids.add(sid)
             account.registry["SK"].add(sid, key_record)

@@ -7,7 +7,10 @@ handler's own router, so the paths mean exactly what they mean to the fake. What
 (a created, fetched, updated or listed trunk, origination URL, association or recording) is the
 object's state from then on; a ``DELETE`` answered 204 removes it (a deleted trunk takes its
 sub-resources and associations with it, and its phone numbers become unassigned). Credential
-lists, IP ACLs and phone numbers are the account's API-v2010 objects: they go to the registry.
+lists, IP ACLs, phone numbers and API keys are the account's API-v2010 objects: they go to the
+registry; a list's credentials and IP addresses go under it. What a cassette never holds (a
+credential's password, a key's secret) is not known: such a record has ``password_hash`` or
+``secret_hash`` null (``fake_trunking.state``), so it cannot authenticate until it is given one.
 
 Two views:
 - ``final_state``: the state at the end of the cassette (``fake.load_cassette``);
@@ -35,7 +38,7 @@ from ..core.ids import ISO_DATE, is_sid
 from ..core.owned_numbers import PHONE_NUMBER_DEFAULTS, PHONE_NUMBER_FIELDS
 from ..core.store import format_date
 from ..handler import Handler
-from ..state import FORMAT, ORIGINATION_URL_FIELDS, TRUNK_FIELDS, VERSION
+from ..state import FORMAT, NESTED, ORIGINATION_URL_FIELDS, TRUNK_FIELDS, VERSION
 from .format import Cassette, CassetteError, Interaction, PathLike, read_cassette
 from .scrub import ACCOUNT_SID, PLACEHOLDER_ACCOUNT
 
@@ -44,6 +47,16 @@ if TYPE_CHECKING:
 
 UNKNOWN_DATE = "1970-01-01T00:00:00Z"
 LINK_KEYS = {"CL": "credential_lists", "AL": "ip_access_control_lists", "PN": "phone_numbers"}
+REGISTRY = ("CL", "AL", "PN", "SK")  # the registry objects a cassette carries
+# the v2010 objects under a list, by their prefix: (snapshot key, the list's prefix, fields)
+_NESTED = {prefix: (key, parent, fields) for key, parent, prefix, fields in NESTED}
+_NESTED_KEY = {parent: key for key, parent, _prefix, _fields in NESTED}
+# what a credential or address is given for a field no answer shows (one the cassette only
+# deletes shows none)
+_MINIMAL_NESTED: Dict[str, Record] = {
+    "CR": {"username": None},  # made up from the SID (``put_nested``)
+    "IP": {"friendly_name": "unknown", "ip_address": "0.0.0.0", "cidr_prefix_length": 32},
+}
 # what a number's answer (Trunking's association or v2010's IncomingPhoneNumber) gives its record
 _PN_FIELDS = tuple(sorted(PHONE_NUMBER_FIELDS))
 
@@ -53,7 +66,9 @@ class _Account:
         self.trunks: Dict[str, Record] = {}
         self.ous: Dict[str, Dict[str, Record]] = {}
         self.links: Dict[str, Dict[str, Dict[str, None]]] = {k: {} for k in LINK_KEYS.values()}
-        self.registry: Dict[str, Dict[str, Record]] = {p: {} for p in LINK_KEYS}
+        self.registry: Dict[str, Dict[str, Record]] = {p: {} for p in REGISTRY}
+        # "credentials" / "ip_addresses" -> list SID -> item SID -> record
+        self.nested: Dict[str, Dict[str, Dict[str, Record]]] = {k: {} for k in _NESTED_KEY.values()}
 
 
 def _iso(value: Any) -> Any:
@@ -81,6 +96,9 @@ class _Builder:
         self.accounts: Dict[str, _Account] = {}
         self.created: Set[Tuple[str, ...]] = set()  # identities created during the session
         self.seen: Set[Tuple[str, ...]] = set()  # identities already given a first state
+        # registry objects made up (defaults) only because something under them or an
+        # association named them: the first answer that shows one still gives its state
+        self.placeholders: Set[Tuple[str, str]] = set()
 
     # -- accounts --------------------------------------------------------------------------
     def account(self, it: Interaction, body: Any) -> str:
@@ -126,18 +144,44 @@ class _Builder:
             self.delete(ac, resource, parent, sid)
 
     def observe_v2010(self, it: Interaction) -> None:
-        """API v2010 credential lists, IP ACLs and incoming phone numbers (the registry objects
-        Trunking associates): what an answer shows is the object's state (a number's
-        ``trunk_sid`` its association); a 204 DELETE removes it and its associations (a released
-        number). Credentials, addresses, the account's keys are not carried: a password or a key
-        secret is not in a cassette, so those could not be made to match (docs/decisions.md).
-        AvailablePhoneNumbers are a read of what is for sale, not state: not carried."""
+        """API v2010 objects: credential lists, IP ACLs and incoming phone numbers (the registry
+        objects Trunking associates), API keys, and the credentials and IP addresses under the
+        lists. What an answer shows is the object's state (a number's ``trunk_sid`` its
+        association); a 204 DELETE removes it (a released number leaves its trunk; a deleted
+        list takes its credentials or addresses and its associations with it). In the initial
+        view the first sighting of an object the session did not create is its pre-existing
+        state, as for trunks' origination URLs; an item seen under a list the cassette never
+        shows gives that list a placeholder, which the list's first answer fills.
+
+        Secrets are never in a cassette (scrubbed), so a rebuilt credential's ``password_hash``
+        and a rebuilt key's ``secret_hash`` are null: the credential has no usable password
+        until an update gives it one, the key never authenticates (docs/decisions.md "API
+        v2010"). AvailablePhoneNumbers are a read of what is for sale, not state: not carried."""
         try:
-            resource, _account, _parent, sid, is_collection = v2010.route(it.path)
+            resource, _account, parent, sid, is_collection = v2010.route(it.path)
         except TwilioError:
             return
-        prefix = "PN" if isinstance(resource, IncomingPhoneNumber) else resource.prefix
-        if resource.parent is not None or prefix not in ("CL", "AL", "PN"):
+        prefix = "PN" if isinstance(resource, IncomingPhoneNumber) else resource.prefix or ""
+        if resource.parent is not None:
+            if prefix not in _NESTED or parent is None:
+                return
+            under: str = parent
+
+            def show(ac: str, item: Any, created: bool) -> None:
+                self.show_nested(ac, prefix, under, item, created)
+
+            def delete(ac: str, sid: str) -> None:
+                self.delete_nested(ac, prefix, under, sid)
+
+        elif prefix in REGISTRY:
+
+            def show(ac: str, item: Any, created: bool) -> None:
+                self.show_object(ac, prefix, item, created)
+
+            def delete(ac: str, sid: str) -> None:
+                self.delete_object(ac, prefix, sid)
+
+        else:
             return
         body = it.json()
         ac = self.account(it, body)
@@ -145,13 +189,18 @@ class _Builder:
         if method == "GET" and is_collection:
             items = body.get(resource.key) if isinstance(body, dict) and resource.key else None
             for item in items if isinstance(items, list) else ():
-                self.show_object(ac, prefix, item, created=False)
+                show(ac, item, False)
         elif method == "POST" and is_collection:
-            self.show_object(ac, prefix, body, created=it.status == 201)
+            show(ac, body, it.status == 201)
         elif method in ("GET", "POST"):
-            self.show_object(ac, prefix, body, created=False)
+            show(ac, body, False)
         elif method == "DELETE" and sid is not None:
-            self.delete_object(ac, prefix, sid)
+            delete(ac, sid)
+
+    def unshown(self, ac: str, prefix: str, sid: str) -> bool:
+        """Whether no answer has given the registry object ``sid`` a state yet (it is not
+        known, or only as a placeholder)."""
+        return sid not in self.acct(ac).registry[prefix] or (prefix, sid) in self.placeholders
 
     def show_object(self, ac: str, prefix: str, item: Any, created: bool) -> None:
         if not isinstance(item, dict) or not is_sid(item.get("sid"), prefix):
@@ -160,12 +209,62 @@ class _Builder:
         shown = dict(item)
         for name in ("date_created", "date_updated"):
             shown[name] = _iso(item.get(name))
-        known = self.acct(ac).registry[prefix]
         # in the initial view, the first sighting (by either API) gives a pre-existing state
-        if not self.initial or (self.first_time((prefix, sid), created) and sid not in known):
+        if not self.initial or (
+            self.first_time((prefix, sid), created) and self.unshown(ac, prefix, sid)
+        ):
             self.put_object(ac, prefix, sid, shown)
             if prefix == "PN":
                 self.number_on_trunk(ac, sid, item.get("trunk_sid"))
+
+    # -- credentials and IP addresses (under a list) ---------------------------------------
+    def list_for(self, ac: str, prefix: str, parent: str) -> bool:
+        """Make sure the list ``parent`` of an item exists (a placeholder if never shown); False
+        in the initial view when the session created the list (so it made its items too)."""
+        list_prefix = _NESTED[prefix][1]
+        if self.initial and (list_prefix, parent) in self.created:
+            return False
+        if parent not in self.acct(ac).registry[list_prefix]:
+            self.put_object(ac, list_prefix, parent, {})
+            self.placeholders.add((list_prefix, parent))
+        return True
+
+    def show_nested(self, ac: str, prefix: str, parent: str, item: Any, created: bool) -> None:
+        if not isinstance(item, dict) or not is_sid(item.get("sid"), prefix):
+            return
+        if not self.list_for(ac, prefix, parent):
+            return
+        sid = item["sid"]
+        if not self.initial or self.first_time((prefix, sid), created):
+            self.put_nested(ac, prefix, parent, sid, item)
+
+    def delete_nested(self, ac: str, prefix: str, parent: str, sid: str) -> None:
+        key = _NESTED[prefix][0]
+        if not self.initial:
+            self.acct(ac).nested[key].get(parent, {}).pop(sid, None)
+            return
+        if self.list_for(ac, prefix, parent) and self.first_time((prefix, sid), created=False):
+            self.put_nested(ac, prefix, parent, sid, {})
+
+    def put_nested(self, ac: str, prefix: str, parent: str, sid: str, item: Dict[str, Any]) -> None:
+        """The record of a credential or an IP address as an answer shows it: its stored fields
+        (``state.NESTED``), a made-up value for a field it does not show (``_MINIMAL_NESTED``);
+        a credential's password is not known (``password_hash`` null)."""
+        key, _list_prefix, fields = _NESTED[prefix]
+        item = {**_MINIMAL_NESTED[prefix], **item}
+        record: Record = {name: item.get(name) for name in sorted(fields)}
+        for name in ("date_created", "date_updated"):
+            record[name] = _iso(record[name])
+        record["date_created"] = _date(record["date_created"], UNKNOWN_DATE)
+        record["date_updated"] = _date(record["date_updated"], record["date_created"])
+        record.update(sid=sid, account_sid=ac)
+        if prefix == "CR":
+            record.update(credential_list_sid=parent, password_hash=None)
+            if record["username"] is None:
+                record["username"] = f"unknown-{sid[-8:]}"
+        else:
+            record["ip_access_control_list_sid"] = parent
+        self.acct(ac).nested[key].setdefault(parent, {})[sid] = record
 
     def number_on_trunk(self, ac: str, sid: str, trunk_sid: Any) -> None:
         """A v2010 number's ``trunk_sid`` is its association: on that trunk (moved off any
@@ -185,12 +284,15 @@ class _Builder:
 
     def delete_object(self, ac: str, prefix: str, sid: str) -> None:
         if self.initial:
-            if self.first_time((prefix, sid), created=False):  # deleted before shown: it existed
+            # deleted before any answer showed it: it existed
+            if self.first_time((prefix, sid), created=False) and self.unshown(ac, prefix, sid):
                 self.put_object(ac, prefix, sid, {})
             return
         account = self.acct(ac)
         account.registry[prefix].pop(sid, None)
-        for links in account.links[LINK_KEYS[prefix]].values():
+        if prefix in _NESTED_KEY:  # a deleted list takes its credentials or addresses
+            account.nested[_NESTED_KEY[prefix]].pop(sid, None)
+        for links in account.links.get(LINK_KEYS.get(prefix, ""), {}).values():
             links.pop(sid, None)
 
     @staticmethod
@@ -236,9 +338,10 @@ class _Builder:
                 self.put_ou(ac, parent, sid, item)
             return
         prefix = resource.prefix or ""
-        registry = self.acct(ac).registry[prefix]
         # the API-v2010 object pre-existed, unless the session made it through API v2010
-        if not self.initial or (sid not in registry and (prefix, sid) not in self.created):
+        if not self.initial or (
+            self.unshown(ac, prefix, sid) and (prefix, sid) not in self.created
+        ):
             self.put_object(ac, prefix, sid, item)
         if not self.initial or self.first_time(ident, created):
             self.link(ac, prefix, parent, sid)
@@ -326,12 +429,15 @@ class _Builder:
             obj = {"friendly_name": item.get("friendly_name")}
             obj["date_created"] = item.get("date_created")
             obj["date_updated"] = item.get("date_updated")
+            if prefix == "SK":  # a key's secret is never in a cassette: not known
+                obj["secret_hash"] = None
         obj.update(sid=sid, account_sid=ac, trunk_sid=None)
         obj["date_created"] = _date(obj.get("date_created"), UNKNOWN_DATE)
         obj["date_updated"] = _date(obj.get("date_updated"), obj["date_created"])
         if prefix != "PN":
             del obj["trunk_sid"]
         self.acct(ac).registry[prefix][sid] = obj
+        self.placeholders.discard((prefix, sid))
 
     def link(self, ac: str, prefix: str, trunk_sid: str, sid: str) -> None:
         links = self.acct(ac).links[LINK_KEYS[prefix]]
@@ -352,6 +458,7 @@ class _Builder:
             prefix = resource.prefix or ""
             if sid not in self.acct(ac).registry[prefix]:
                 self.put_object(ac, prefix, sid, {})
+                self.placeholders.add((prefix, sid))
             self.link(ac, prefix, parent, sid)
 
     def made_up_number(self, sid: str) -> str:
@@ -382,8 +489,20 @@ class _Builder:
                     if ous and tk in account.trunks
                 },
                 **links,
-                "registry": {p: list(objs.values()) for p, objs in account.registry.items()},
+                "registry": {
+                    p: list(objs.values())
+                    for p, objs in account.registry.items()
+                    if p in LINK_KEYS or objs
+                },
             }
+            for prefix, key in _NESTED_KEY.items():
+                nested = {
+                    parent: list(items.values())
+                    for parent, items in account.nested[key].items()
+                    if items and parent in account.registry[prefix]
+                }
+                if nested:
+                    accounts[ac][key] = nested
         return {"format": FORMAT, "version": VERSION, "accounts": accounts}
 
 

@@ -1,7 +1,10 @@
 """``verify``: replay a cassette's requests against a fresh fake and diff every answer.
 
 The fake starts from the state the cassette shows existed before its first request
-(``seed.initial_state``: the registry objects it associated, trunks it used but did not create).
+(``seed.initial_state``: the registry objects it associated, trunks it used but did not create,
+and the API v2010 objects it used but did not create: lists, numbers, keys, a list's credentials
+and IP addresses, each as first seen; a rebuilt credential or key has no secret, which no replayed
+request needs: each is sent with the recorded account's Basic auth).
 Then each recorded request is sent, in order, through ``FakeTrunkingService.handle`` and its answer
 is compared with the recorded one: the HTTP status, and the JSON body field by field (the set of
 fields, then each value), so an error's ``code`` and ``message`` are compared too.
