@@ -20,7 +20,7 @@ from ...core.collection import Collection, Record
 from ...core.params import MAX_TEXT, Param, parse_form
 from ...core.store import Account, Store
 from . import recording
-from .base import Context, Resource, existing_trunk, trunk_url
+from .base import TRUNKS_PATH, Context, Resource, existing_trunk
 
 TRANSFER_MODES = ("disable-all", "enable-all", "sip-only")
 TRANSFER_CALLER_IDS = ("from-transferee", "from-transferor")
@@ -51,6 +51,9 @@ LINKS = (
     ("ip_access_control_lists", "IpAccessControlLists"),
     ("phone_numbers", "PhoneNumbers"),
 )
+LINK_SUFFIXES = tuple((key, "/" + segment) for key, segment in LINKS)
+# (association collection key, auth type it adds), in the order Twilio lists the types
+AUTH_LABELS = (("credential_lists", "CREDENTIAL_LIST"), ("ip_access_control_lists", "IP_ACL"))
 
 DEFAULTS: Dict[str, Any] = {
     "friendly_name": None,
@@ -165,9 +168,13 @@ class Trunk(Resource):
         ctx.account.trunks.remove(sid)
 
     def render(self, ctx: Context, record: Record) -> Dict[str, Any]:
+        # the one per-item cost of a page rendered after a write: plain lookups, no helper
+        # calls (``auth_types`` and ``recording.shown`` inlined, link suffixes made once)
         sid = record["sid"]
-        auth = auth_types(ctx.account, sid)
-        url = trunk_url(ctx.base_url, sid)
+        children = ctx.account.children
+        auth = [label for key, label in AUTH_LABELS if children.get((sid, key))]
+        url = f"{ctx.base_url}{TRUNKS_PATH}/{sid}"
+        mode, trim = record["recording"]
         return {
             "account_sid": record["account_sid"],
             "domain_name": record["domain_name"],
@@ -175,7 +182,7 @@ class Trunk(Resource):
             "disaster_recovery_url": record["disaster_recovery_url"],
             "friendly_name": record["friendly_name"],
             "secure": record["secure"],
-            "recording": recording.shown(record["recording"]),
+            "recording": {"mode": mode, "trim": trim},
             "transfer_mode": record["transfer_mode"],
             "transfer_caller_id": record["transfer_caller_id"],
             "cnam_lookup_enabled": record["cnam_lookup_enabled"],
@@ -186,21 +193,14 @@ class Trunk(Resource):
             "date_updated": record["date_updated"],
             "sid": sid,
             "url": url,
-            "links": {key: f"{url}/{segment}" for key, segment in LINKS},
+            "links": {key: url + suffix for key, suffix in LINK_SUFFIXES},
         }
 
 
 def auth_types(account: Account, trunk_sid: str) -> List[str]:
     """``CREDENTIAL_LIST`` then ``IP_ACL``, each while a list of that kind is associated."""
-    out: List[str] = []
-    for key, label in (
-        ("credential_lists", "CREDENTIAL_LIST"),
-        ("ip_access_control_lists", "IP_ACL"),
-    ):
-        lists = account.child(trunk_sid, key)
-        if lists is not None and len(lists):
-            out.append(label)
-    return out
+    children = account.children
+    return [label for key, label in AUTH_LABELS if children.get((trunk_sid, key))]
 
 
 TRUNK = Trunk()
