@@ -128,9 +128,10 @@ def proxy_rows(quick: bool) -> List[Row]:
     from bench.run import Row, alternate
 
     n, rounds = (20, 2) if quick else (300, 6)
-    with tempfile.TemporaryDirectory() as ca_dir, FakeTrunkingServer(
-        seed=1, proxy=True, ca_dir=ca_dir
-    ) as server:
+    with (
+        tempfile.TemporaryDirectory() as ca_dir,
+        FakeTrunkingServer(seed=1, proxy=True, ca_dir=ca_dir) as server,
+    ):
         sid = server.fake.seed_trunks(count=1)[0]
         account = (server.fake.default_account_sid, "x")
         plain_url = f"{server.base_url}/v1/Trunks/{sid}"

@@ -60,19 +60,38 @@ class _Nothing:
         pass
 
 
-def _canned_client(sid: str, token: str, status: int, body: bytes) -> Any:
+def _headers(call: Any) -> Dict[str, str]:
+    """The headers of the fake's answer but ``Content-Type`` (``responses`` sets that one)."""
+    return {k: v for k, v in call.response.headers.items() if k.lower() != "content-type"}
+
+
+def _stub(method: str, url: Any, status: int, body: bytes, headers: Dict[str, str]) -> Any:
+    """A static ``responses`` stub of one entry serving the fake's very answer: its status,
+    body and headers (the request id and the CORS headers Twilio sends), so that both sides
+    give the client the same answer to parse and only the fake's own work differs."""
+    import responses
+
+    stub = responses.RequestsMock(assert_all_requests_are_fired=False)
+    stub.add(
+        method, url, body=body, status=status, content_type="application/json", headers=headers
+    )
+    return stub
+
+
+def _canned_client(sid: str, token: str, status: int, body: bytes, headers: Dict[str, str]) -> Any:
     from twilio.http import HttpClient
     from twilio.http.response import Response
     from twilio.rest import Client
 
     text = body.decode("utf-8")
+    answer_headers = {"Content-Type": "application/json", **headers}
 
     class Canned(HttpClient):  # type: ignore[misc]
         def __init__(self) -> None:
             super().__init__(None, False)
 
         def request(self, *args: Any, **kwargs: Any) -> Any:
-            return Response(status, text, {"Content-Type": "application/json"})
+            return Response(status, text, answer_headers)
 
     return Client(sid, token, http_client=Canned())
 
@@ -83,7 +102,6 @@ def _invalidate(fake: Any) -> None:
 
 
 def ops(quick: bool) -> List[Row]:
-    import responses
     from twilio.rest import Client
 
     from fake_trunking import FakeTrunkingService
@@ -104,7 +122,7 @@ def ops(quick: bool) -> List[Row]:
         trunks(keep).update(friendly_name="bench")
         trunks.page(page_size=50)
         trunks(doomed.pop()).delete()
-        answers = [(c.response.status, c.response.body) for c in fake.calls]
+        answers = [(c.response.status, c.response.body, _headers(c)) for c in fake.calls]
 
     canned = {
         "fetch": ("GET", f"{BASE}/Trunks/{keep}", answers[0]),
@@ -130,10 +148,9 @@ def ops(quick: bool) -> List[Row]:
 
     rows: List[Row] = []
     quarter = len(doomed) // 4
-    for op, (method, url, (status, body)) in canned.items():
-        stub = responses.RequestsMock(assert_all_requests_are_fired=False)
-        stub.add(method, url, body=body, status=status, content_type="application/json")
-        limit = _canned_client(sid, token, status, body).trunking.v1.trunks
+    for op, (method, url, (status, body, headers)) in canned.items():
+        stub = _stub(method, url, status, body, headers)
+        limit = _canned_client(sid, token, status, body, headers).trunking.v1.trunks
         pools = [list(doomed[k * quarter : (k + 1) * quarter]) for k in range(4)]
         sides = {
             "direct": operation(op, trunks, pools[0]),
@@ -184,7 +201,6 @@ V2010_OPS = (
 
 def ops_v2010(quick: bool) -> List[Row]:
     """API v2010's provisioning calls beside Trunking's, measured the same way as ``ops``."""
-    import responses
     from twilio.rest import Client
 
     from fake_trunking import FakeTrunkingService
@@ -217,7 +233,7 @@ def ops_v2010(quick: bool) -> List[Row]:
         fake.calls.clear()
         for op in V2010_OPS:
             operation(op, client)(0)
-        answers = [(c.response.status, c.response.body) for c in fake.calls]
+        answers = [(c.response.status, c.response.body, _headers(c)) for c in fake.calls]
     urls = {
         "credential list create": ("POST", f"{root}/SIP/CredentialLists.json"),
         "credential list fetch": ("GET", f"{root}/SIP/CredentialLists/{keep}.json"),
@@ -233,11 +249,10 @@ def ops_v2010(quick: bool) -> List[Row]:
         "incoming number buy": (DIRECT_LIMIT, HTTP_LIMIT),
     }
     rows: List[Row] = []
-    for op, (status, body) in zip(V2010_OPS, answers):
+    for op, (status, body, headers) in zip(V2010_OPS, answers):
         method, url = urls[op]
-        stub = responses.RequestsMock(assert_all_requests_are_fired=False)
-        stub.add(method, url, body=body, status=status, content_type="application/json")
-        canned = _canned_client(sid, token, status, body)
+        stub = _stub(method, url, status, body, headers)
+        canned = _canned_client(sid, token, status, body, headers)
         sides = {
             "direct": operation(op, client),
             "http": operation(op, client),
@@ -340,6 +355,7 @@ from twilio.rest import Client
 
 CREATED = {created!r}
 LISTED = {listed!r}
+HEADERS = {headers!r}
 SID = {sid!r}
 BASE = "https://trunking.twilio.com/v1/Trunks"
 
@@ -347,8 +363,12 @@ BASE = "https://trunking.twilio.com/v1/Trunks"
 @pytest.mark.parametrize("i", range({n}))
 @responses.activate
 def test_trunk(i):
-    responses.add("POST", BASE, body=CREATED, status=201, content_type="application/json")
-    responses.add("GET", BASE, body=LISTED, status=200, content_type="application/json")
+    responses.add(
+        "POST", BASE, body=CREATED, status=201, content_type="application/json", headers=HEADERS
+    )
+    responses.add(
+        "GET", BASE, body=LISTED, status=200, content_type="application/json", headers=HEADERS
+    )
     client = Client(SID, "token")
     trunks = client.trunking.v1.trunks
     created = trunks.create(friendly_name=f"t{{i}}")
@@ -366,11 +386,18 @@ def suite_rows(quick: bool) -> List[Row]:
         client.trunking.v1.trunks.create(friendly_name="t0")
         client.trunking.v1.trunks.list()
         created, listed = (c.response.body.decode("utf-8") for c in fake.calls)
+        headers = _headers(fake.calls[0])
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         (folder / "test_with_fake.py").write_text(SUITE_FAKE.format(n=n))
         (folder / "test_with_stub.py").write_text(
-            SUITE_STUB.format(n=n, created=created, listed=listed, sid=fake.default_account_sid)
+            SUITE_STUB.format(
+                n=n,
+                created=created,
+                listed=listed,
+                headers=headers,
+                sid=fake.default_account_sid,
+            )
         )
         (folder / "test_empty.py").write_text(
             textwrap.dedent(

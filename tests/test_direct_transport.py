@@ -99,6 +99,9 @@ def _observe(transport: str, tmp_path: Path, caplog: pytest.LogCaptureFixture) -
             weight=1, priority=1, enabled=True, friendly_name="o", sip_url="sip:a@b.com"
         )
         out["listed"] = [t.sid for t in trunks.list(page_size=1, limit=3)]
+        # a query that is not plain (``%``, spaces, non-ASCII): requoted as ``requests`` does
+        numbers = client.incoming_phone_numbers
+        out["filtered"] = [n.sid for n in numbers.list(friendly_name="a b%20ü~'*", limit=1)]
         fake.inject_fault(429, retry_after=3, method="GET")
         with pytest.raises(TwilioRestException) as raised:
             trunks(trunk.sid).fetch()

@@ -27,9 +27,6 @@ from typing import Any, Dict, Optional, Set, Tuple
 CollectionKey = Tuple[str, str, str, str]  # (account, parent, name, sid)
 MapKey = Tuple[str, str, Any]  # (account, name, key)
 
-_local = threading.local()
-
-
 class Journal:
     """What one write touched (see the module docstring)."""
 
@@ -48,10 +45,18 @@ class Journal:
         return bool(self.replaced or self.collections or self.maps or self.parents)
 
 
+class _Local(threading.local):
+    # a class default, so a thread that never wrote reads None without the ``AttributeError``
+    # that ``getattr(local, name, None)`` raises and swallows inside (every read notes here)
+    journal: Optional[Journal] = None
+
+
+_local = _Local()
+
+
 def active() -> Optional[Journal]:
     """The journal of the write running on this thread, if any."""
-    found: Optional[Journal] = getattr(_local, "journal", None)
-    return found
+    return _local.journal
 
 
 def begin(journal: Optional[Journal]) -> Optional[Journal]:
@@ -67,7 +72,7 @@ def end(previous: Optional[Journal] = None) -> None:
 
 def note(owner: Optional[Tuple[str, str, str]], sid: str, collection: Any, removed: bool) -> None:
     """Called by ``Collection`` (only when it has an owner)."""
-    journal: Optional[Journal] = getattr(_local, "journal", None)
+    journal = _local.journal
     if journal is None or owner is None:
         return
     journal.collections[(owner[0], owner[1], owner[2], sid)] = collection
@@ -90,7 +95,7 @@ class JournaledDict(Dict[Any, Any]):
         self.owner = owner
 
     def _note(self, key: Any, removed: bool = False) -> None:
-        journal: Optional[Journal] = getattr(_local, "journal", None)
+        journal = _local.journal
         if journal is not None:
             mk = (self.owner[0], self.owner[1], key)
             journal.maps[mk] = self

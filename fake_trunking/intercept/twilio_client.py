@@ -44,6 +44,7 @@ import importlib
 import importlib.util
 import logging
 import os
+import re
 import sys
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 from urllib.parse import urlencode, urlsplit
@@ -70,6 +71,13 @@ TRANSPORT_ENV = "FAKE_TRUNKING_TRANSPORT"  # the default of the ``transport`` ke
 
 _JSON_TYPES = ("application/json", "application/scim+json")
 _NO_BODY_LENGTH = ("GET", "HEAD")
+# a URL that ``requests.utils.requote_uri`` gives back unchanged: no ``%`` (nothing to
+# normalise) and only characters it never quotes (unreserved and its ``safe`` set)
+_PLAIN_URL = re.compile(r"[A-Za-z0-9\-._~!#$&'()*+,/:;=?@\[\]]*\Z")
+# what is the same on every call of a client, worked out once: the merged, checked request
+# headers of (session headers, twilio's headers); the Basic value of (user, secret); the
+# encoding ``requests`` finds for a Content-Type. Small and bounded (emptied when full).
+_MEMO_SIZE = 256
 
 
 def default_transport() -> str:
@@ -299,30 +307,21 @@ class _Sync(_Patch):
         """The ``Request`` that ``Session.prepare_request`` + ``PreparedRequest.prepare`` would
         make for twilio's arguments (None for one it would refuse or that we do not mirror)."""
         method: str = kwargs["method"]
-        defaults = session.headers if session is not None else self.default_headers()
-        merged: Dict[str, Any] = dict(defaults.lower_items())  # CaseInsensitiveDict's own
-        given = kwargs["headers"]
-        if given:
-            for name, value in given.items():
-                if type(name) is not str:
-                    return None
-                merged[name.lower()] = value
-        lowered: Dict[str, str] = {}
-        for name, value in merged.items():
-            if value is None:
-                continue
-            if type(name) is not str or type(value) is not str or not _valid_header(value):
-                return None
-            lowered[name] = value
+        headers = self.headers_for(session, kwargs["headers"])
+        if headers is None:
+            return None
+        lowered = dict(headers)
         parts = urlsplit(kwargs["url"])
         query = parts.query
         encoded = _encode_params(kwargs["params"])
         if encoded:
             query = f"{query}&{encoded}" if query else encoded
-        full = self.requote(
-            f"https://{parts.netloc}{parts.path or '/'}{'?' if query else ''}{query}"
-        )
-        parts = urlsplit(full)
+        full = f"https://{parts.netloc}{parts.path or '/'}{'?' if query else ''}{query}"
+        if _PLAIN_URL.match(full):  # what ``requote_uri`` would give back unchanged
+            path = parts.path or "/"
+        else:
+            parts = urlsplit(self.requote(full))
+            path, query = parts.path, parts.query
         data = kwargs["data"]
         body = _encode_params(data).encode("utf-8") if data else None
         if body is not None:
@@ -332,30 +331,90 @@ class _Sync(_Patch):
             lowered["content-length"] = "0"
         if body is not None and "content-type" not in lowered:
             lowered["content-type"] = "application/x-www-form-urlencoded"
-        login, password = kwargs["auth"]
-        try:
-            token = base64.b64encode(
-                login.encode("latin1") + b":" + password.encode("latin1")
-            ).strip()
-        except UnicodeEncodeError:
+        authorization = _basic(*kwargs["auth"])
+        if authorization is None:
             return None
-        lowered["authorization"] = "Basic " + token.decode("ascii")
+        lowered["authorization"] = authorization
         return Request(
             method=method,
-            path=parts.path,
-            query=parts.query,
+            path=path,
+            query=query,
             body=body or b"",
             headers=lowered,
             base_url=f"https://{parts.netloc}",
         )
+
+    def headers_for(self, session: Any, given: Any) -> Optional[Dict[str, str]]:
+        """The session's headers merged with twilio's (lower-case names, ``None`` values left
+        out, each checked as ``requests`` checks it), or None for one it would refuse. The same
+        on every call of a client: worked out once per distinct pair (``_MEMO_SIZE``)."""
+        defaults = session.headers if session is not None else self.default_headers()
+        try:
+            key = (tuple(defaults.lower_items()), tuple(given.items()) if given else ())
+            found = _HEADERS_MEMO.get(key, _MISSING)
+        except TypeError:  # an unhashable value: no memo
+            key, found = None, _MISSING
+        if found is not _MISSING:
+            return found  # type: ignore[return-value]
+        merged: Dict[str, Any] = dict(defaults.lower_items())  # CaseInsensitiveDict's own
+        out: Optional[Dict[str, str]] = {}
+        if given:
+            for name, value in given.items():
+                if type(name) is not str:
+                    out = None
+                    break
+                merged[name.lower()] = value
+        if out is not None:
+            for name, value in merged.items():
+                if value is None:
+                    continue
+                if type(name) is not str or type(value) is not str or not _valid_header(value):
+                    out = None
+                    break
+                out[name] = value
+        if key is not None:
+            _memo_put(_HEADERS_MEMO, key, out)
+        return out
 
     def text(self, response: Response) -> str:
         """``requests.Response.text`` for the fake's bodies (JSON: UTF-8, as ``requests``)."""
         if not response.body:
             return ""
         ctype = next((v for k, v in response.headers.items() if k.lower() == "content-type"), "")
-        encoding = self.encoding_of({"content-type": ctype}) if ctype else None
+        if ctype in _ENCODING_MEMO:
+            encoding = _ENCODING_MEMO[ctype]
+        else:
+            encoding = self.encoding_of({"content-type": ctype}) if ctype else None
+            _memo_put(_ENCODING_MEMO, ctype, encoding)
         return str(response.body, encoding or "utf-8", errors="replace")
+
+
+_MISSING = object()
+_HEADERS_MEMO: Dict[Any, Optional[Dict[str, str]]] = {}
+_BASIC_MEMO: Dict[Tuple[str, str], Optional[str]] = {}
+_ENCODING_MEMO: Dict[str, Optional[str]] = {}
+
+
+def _memo_put(memo: Dict[Any, Any], key: Any, value: Any) -> None:
+    if len(memo) >= _MEMO_SIZE:
+        memo.clear()
+    memo[key] = value
+
+
+def _basic(login: str, password: str) -> Optional[str]:
+    """``requests``' ``HTTPBasicAuth`` value of ``(login, password)`` (latin-1, as it encodes
+    them), or None for credentials it cannot encode so (the full path says how it fails)."""
+    key = (login, password)
+    found = _BASIC_MEMO.get(key, _MISSING)
+    if found is not _MISSING:
+        return found  # type: ignore[return-value]
+    try:
+        token = base64.b64encode(login.encode("latin1") + b":" + password.encode("latin1"))
+        value: Optional[str] = "Basic " + token.strip().decode("ascii")
+    except UnicodeEncodeError:
+        value = None
+    _memo_put(_BASIC_MEMO, key, value)
+    return value
 
 
 def _logs(client: Any) -> bool:
