@@ -113,9 +113,7 @@ def invalid_number(number: str) -> errors.TwilioError:
 
 
 def _e164(number: str) -> bool:
-    return (
-        3 <= len(number) <= 16 and number[0] == "+" and number[1:].isdigit() and (number[1] != "0")
-    )
+    return numbering.is_e164(number)
 
 
 class IncomingPhoneNumber(RegistryResource):
