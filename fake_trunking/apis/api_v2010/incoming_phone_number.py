@@ -12,9 +12,10 @@ Rules (spec; Twilio's error pages; docs/decisions.md "Phone numbers"):
   area code; a number for sale in it is picked). Not E.164 is 400/21421; not for sale (owned by
   another account, or not a number of a country and type the fake serves, or of another type than
   the form's) is 400/21422 ``+1… is not available``; an area code of the wrong shape 400/21451;
-  one with nothing for sale 400/21452. Buying a number the caller already owns answers 201 with it,
-  updated with the other parameters (what Twilio does: status ``in-use``). Neither parameter is
-  400/20001.
+  one with nothing for sale 400/21452; ``AreaCode`` on the ``Local`` and ``TollFree`` forms is
+  400/21457 (Twilio's "AreaCode Parameter not Supported"), before any other check. Buying a
+  number the caller already owns answers 201 with it, updated with the other parameters (what
+  Twilio does: status ``in-use``). Neither parameter is 400/20001.
 - ``TrunkSid`` (create and update) puts the number on the caller's trunk, off any other, and
   nulls ``voice_application_sid``; ``TrunkSid=`` takes it off. A ``VoiceApplicationSid`` takes it
   off its trunk ("Setting a voice_application_sid will automatically delete your trunk_sid and
@@ -376,8 +377,22 @@ class TypedIncomingPhoneNumber(IncomingPhoneNumber):
         return ctx.account.registry["PN"]
 
 
+# Twilio's error 21457 "AreaCode Parameter not Supported": "The AreaCode parameter for
+# provisioning numbers is not supported on the IncomingPhoneNumbers/Local &
+# IncomingPhoneNumbers/TollFree sub-resources" (buy by area code on the main list). The Mobile
+# form, which that page does not name, takes AreaCode as any other unknown parameter (ignored).
+AREA_CODE_NOT_SUPPORTED = (
+    (
+        "AreaCode",
+        21457,
+        "AreaCode Parameter not Supported: buy by area code on IncomingPhoneNumbers.json",
+    ),
+)
+
+
 class LocalIncomingPhoneNumber(TypedIncomingPhoneNumber):
     name = "IncomingPhoneNumberLocal"
+    refused_on_create = AREA_CODE_NOT_SUPPORTED
     schema = "api.v2010.account.incoming_phone_number.incoming_phone_number_local"
     segments = ("IncomingPhoneNumbers", "Local")
     number_type = "Local"
@@ -395,6 +410,7 @@ class TollFreeIncomingPhoneNumber(TypedIncomingPhoneNumber):
     schema = "api.v2010.account.incoming_phone_number.incoming_phone_number_toll_free"
     segments = ("IncomingPhoneNumbers", "TollFree")
     number_type = "TollFree"
+    refused_on_create = AREA_CODE_NOT_SUPPORTED
 
 
 INCOMING_PHONE_NUMBER = IncomingPhoneNumber()
