@@ -10,7 +10,11 @@ seeding API use this module; it owns the rules of what a number for sale is
   once.
 - What a number is (locality, region, postal code, LATA, rate center, latitude and longitude,
   capabilities, address requirements, beta) is a pure function of the number and the store's seed
-  (``describe``), so a search result and the number it buys agree, run after run.
+  (``describe``), so a search result and the number it buys agree, run after run. Its
+  coordinates are its locality's; what differs per number is drawn from one keyed hash of the
+  salt and the number. What every number of a block shares is worked out once (``Plan``).
+- Geography: ``NearLatLong``/``NearNumber`` keep the blocks whose locality is within
+  ``Distance`` miles (great circle) of the point or of the number's locality (``locate``).
 - A search (``search``) is a pure function of the seed, the query and what is owned: the same
   query in the same state answers the same numbers (a read never changes state, nor the SIDs and
   Faker values minted later). Without a seed the salt is random per process.
