@@ -228,7 +228,7 @@ class AvailablePhoneNumbers(Resource):
         store = ctx.store
         found = numbering.search(
             numbering.salt_for(store.seed), country, self.kind, search, size,
-            store.numbers.__contains__,
+            store.number_taken,
         )  # fmt: skip
         items_json = COMMA.join(encode(self.render(ctx, r)) for r in found)
         return wire.list_envelope(

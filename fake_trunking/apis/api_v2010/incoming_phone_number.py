@@ -20,7 +20,8 @@ Rules (spec; Twilio's error pages; docs/decisions.md "Phone numbers"):
   nulls ``voice_application_sid``; ``TrunkSid=`` takes it off. A ``VoiceApplicationSid`` takes it
   off its trunk ("Setting a voice_application_sid will automatically delete your trunk_sid and
   vice versa"). A trunk that is not the caller's is 400/20001 and changes nothing.
-- Delete releases the number: it leaves its trunk and the account, and is for sale again.
+- Delete releases the number: it leaves its trunk and the account, and is for sale again (after
+  ``number_hold_days`` of the fake's clock, when set: 21422 meanwhile, for every account).
 - Lists filter by ``PhoneNumber`` (digits and ``*`` for one digit, anywhere in the number; a
   leading ``+`` anchors it at the start), ``FriendlyName`` (exact), ``Beta`` (``false`` leaves out
   beta numbers) and ``Origin`` (exact); the filters are kept in every page's ``*_uri``.
@@ -149,7 +150,7 @@ class IncomingPhoneNumber(RegistryResource):
             if mine is not None:  # the caller's own number: Twilio answers it, updated
                 return self._apply(ctx, mine, values)
             found = numbering.classify(number)
-            if number in store.numbers or found is None:
+            if store.number_taken(number) or found is None:
                 raise not_available(number)
             if self.number_type is not None and found.type != self.number_type:
                 raise not_available(number)
@@ -157,7 +158,7 @@ class IncomingPhoneNumber(RegistryResource):
             if not numbering.valid_area_code(area_code):
                 raise errors.TwilioError(400, 21451, f"AreaCode {area_code} is invalid")
             picked = numbering.pick(
-                salt, area_code, store.numbers.__contains__, ("Local", "TollFree")
+                salt, area_code, store.number_taken, ("Local", "TollFree")
             )
             if picked is None:
                 raise errors.TwilioError(
