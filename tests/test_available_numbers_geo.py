@@ -8,6 +8,7 @@ autouse fixture (tests/conftest.py)."""
 from __future__ import annotations
 
 import math
+import time
 from collections import defaultdict
 from typing import Any, Dict, Iterator, List, Set, Tuple
 from urllib.parse import quote
@@ -301,6 +302,18 @@ def test_capabilities_follow_the_documented_odds(client: Any) -> None:
 
 
 def test_a_huge_near_value_is_refused_at_once(fake: FakeTrunkingService) -> None:
-    value = quote("1," * (1 << 19))
-    path = search_path(fake, "/US/Local.json?NearLatLong=" + value)
-    assert_error(raw(fake, "GET", path, base=V2010), 400, 20001)
+    for name, value in (
+        ("NearLatLong", "1," * (1 << 19)),
+        ("NearLatLong", "1" * (1 << 20)),
+        ("NearNumber", "+" + "1" * (1 << 20)),
+        ("Distance", "9" * (1 << 20)),
+    ):
+        path = search_path(fake, f"/US/Local.json?{name}=" + quote(value))
+        times = []
+        for _ in range(3):
+            started = time.perf_counter()
+            response = raw(fake, "GET", path, base=V2010)
+            times.append(time.perf_counter() - started)
+        assert_error(response, 400, 20001)
+        assert response.json()["message"].startswith(f"Invalid {name}: ")
+        assert min(times) < 0.5  # well under a second: refused by its length
