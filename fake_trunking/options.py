@@ -173,6 +173,12 @@ KEYWORDS: Dict[str, Keyword] = {
         ),
         Keyword("max_origination_urls_per_trunk", "an integer >= 0, or None (no limit)", _limit),
         Keyword(
+            "number_hold_days",
+            f"an integer from 0 (off) to {MAX_RESERVATION_DAYS}: days a released phone number "
+            "is not for sale",
+            _days,
+        ),
+        Keyword(
             "transport",
             "'direct' (twilio clients answered before any HTTP) or 'http' (through requests "
             "and aiohttp), or None (FAKE_TRUNKING_TRANSPORT, else 'direct')",

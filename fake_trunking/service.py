@@ -75,6 +75,7 @@ class FakeTrunkingService(FaultInjection, Inspection):
         calls_max_body: Optional[int] = None,
         domain_reservation_days: int = 0,
         max_origination_urls_per_trunk: Optional[int] = None,
+        number_hold_days: int = 0,
         transport: Optional[str] = None,
     ) -> None:
         # hosts let through to what is under the fake instead of refused (see ``intercept``)
@@ -88,6 +89,7 @@ class FakeTrunkingService(FaultInjection, Inspection):
             max_trunks_per_account=max_trunks_per_account,
             domain_reservation_days=domain_reservation_days,
             max_origination_urls_per_trunk=max_origination_urls_per_trunk,
+            number_hold_days=number_hold_days,
         )
         self.handler = Handler(
             self.store,

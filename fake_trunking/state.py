@@ -13,7 +13,8 @@ that seeds a fake (cassettes). Format, version 1::
          "registry": {"CL": [<object>, …], "AL": [...], "PN": [...], "SK": [...]},
          "credentials": {"CL…": [<credential>, …]},       # API v2010, under their list
          "ip_addresses": {"AL…": [<ip address>, …]}}},
-     "reserved_domains": {"old.pstn.twilio.com": "2026-12-31T10:00:00Z", …}}
+     "reserved_domains": {"old.pstn.twilio.com": "2026-12-31T10:00:00Z", …},
+     "held_numbers": {"+14155550123": "2026-12-11T10:00:00Z", …}}
 
 ``registry.SK`` (API keys made through the Keys API), ``credentials`` and ``ip_addresses`` are
 present only when some are. A credential holds ``password_hash`` and a key ``secret_hash`` (salted
@@ -24,7 +25,8 @@ sets one, such a key never authenticates. The field is still required (a missing
 
 ``reserved_domains`` (present only when some are; see ``domain_reservation_days``) maps each
 lower-cased DomainName of a deleted trunk to the moment it is free again; a reservation that has
-expired is not dumped. A snapshot without it has none.
+expired is not dumped. A snapshot without it has none. ``held_numbers`` (the same way; see
+``number_hold_days``) maps each released phone number on hold to the moment it is for sale again.
 
 Records hold the stored fields (response field names), not derived ones (``url``, ``links``,
 ``auth_type``). ``load`` checks everything before it replaces anything: a bad snapshot raises
@@ -43,7 +45,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
-from typing import Any, Dict, Mapping, Optional, Set, Tuple
+from typing import Any, Callable, Dict, Mapping, Optional, Set, Tuple
 
 from .apis.api_v2010.account import Key
 from .apis.api_v2010.credential import MAX_USERNAME
@@ -52,7 +54,7 @@ from .apis.trunking_v1 import recording
 from .apis.trunking_v1.origination_url import OriginationUrl
 from .apis.trunking_v1.recording import Recording
 from .apis.trunking_v1.trunk import Trunk, check_domain
-from .core import owned_numbers
+from .core import numbering, owned_numbers
 from .core.collection import Record
 from .core.errors import TwilioError
 from .core.ids import ISO_DATE, is_sid
@@ -145,6 +147,9 @@ def dump(store: Store) -> Dict[str, Any]:
         reserved = store.live_reservations()
         if reserved:
             out["reserved_domains"] = {k: format_date(v) for k, v in reserved.items()}
+        held = store.live_holds()
+        if held:
+            out["held_numbers"] = {k: format_date(v) for k, v in held.items()}
         return out
 
 
@@ -155,6 +160,7 @@ def load(store: Store, snapshot: Mapping[str, Any]) -> None:
     )
     keys = {k["sid"]: sid for sid, a in accounts.items() for k in a.registry["SK"]}
     reserved = _reservations(snapshot.get("reserved_domains", {}), domains)
+    held = _holds(snapshot.get("held_numbers", {}), numbers)
     with store.writing(replace=True):
         store.accounts.clear()
         store.accounts.update(accounts)
@@ -164,6 +170,8 @@ def load(store: Store, snapshot: Mapping[str, Any]) -> None:
         store.reserved_domains.update(reserved)
         store.numbers.clear()
         store.numbers.update(numbers)
+        store.held_numbers.clear()
+        store.held_numbers.update(held)
         store.key_accounts.clear()
         store.key_accounts.update(keys)
 
@@ -224,27 +232,47 @@ def _check_params(record: Mapping[str, Any], params: Tuple[Param, ...], where: s
 def _reservations(raw: Any, domains: Mapping[str, Any]) -> Dict[str, datetime]:
     """``reserved_domains``: lower-cased domains (by the DomainName rule) of no live trunk, each
     to a date; oldest first, as the store keeps them."""
-    _need(isinstance(raw, dict), "reserved_domains", "not an object")
-    _need(
-        len(raw) <= MAX_OBJECTS,
-        "reserved_domains",
-        f"more than the {MAX_OBJECTS} objects a snapshot may hold",
-    )
-    out: Dict[str, datetime] = {}
-    for domain, until in raw.items():
-        w = f"reserved_domains.{str(domain)[:260]}"
+
+    def check(domain: Any, w: str) -> None:
         _need(isinstance(domain, str) and domain == domain.lower(), w, "not a lower-cased name")
         try:
             check_domain(domain)  # the DomainName rule
         except TwilioError as exc:
             raise _Bad(f"invalid state at {w}: {exc.message}") from None
         _need(domain not in domains, w, "the domain is also a live trunk's")
+
+    return _until_map(raw, "reserved_domains", check)
+
+
+def _holds(raw: Any, numbers: Mapping[str, Any]) -> Dict[str, datetime]:
+    """``held_numbers``: E.164 numbers no account owns, each to the date it is for sale again;
+    oldest first, as the store keeps them."""
+
+    def check(number: Any, w: str) -> None:
+        _need(isinstance(number, str) and numbering.is_e164(number), w, "not an E.164 number")
+        _need(number not in numbers, w, "the number is also owned")
+
+    return _until_map(raw, "held_numbers", check)
+
+
+def _until_map(raw: Any, section: str, check: Callable[[Any, str], None]) -> Dict[str, datetime]:
+    """A snapshot's ``{key: date}`` section (``check`` validates each key), sorted by date."""
+    _need(isinstance(raw, dict), section, "not an object")
+    _need(
+        len(raw) <= MAX_OBJECTS,
+        section,
+        f"more than the {MAX_OBJECTS} objects a snapshot may hold",
+    )
+    out: Dict[str, datetime] = {}
+    for key, until in raw.items():
+        w = f"{section}.{str(key)[:260]}"
+        check(key, w)
         _need(isinstance(until, str) and bool(ISO_DATE.match(until)), w, "not a date")
         try:
             moment = datetime.strptime(until, DATE_FORMAT).replace(tzinfo=timezone.utc)
         except ValueError:
             raise _Bad(f"invalid state at {w}: not a date") from None
-        out[domain] = moment
+        out[key] = moment
     return dict(sorted(out.items(), key=lambda item: item[1]))
 
 

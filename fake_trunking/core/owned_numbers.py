@@ -12,7 +12,8 @@ Rules (docs/decisions.md "Phone numbers"):
   and its ``voice_application_sid`` null (the spec: "Setting a trunk_sid will automatically delete
   your voice_application_sid and vice versa"). ``leave_trunk`` takes it off.
 - Releasing a number (``release``) takes it off its trunk, out of its account and out of the index:
-  it is for sale again at once.
+  it is for sale again at once, or after ``number_hold_days`` of the fake's clock
+  (``Store.hold_number``).
 """
 
 from __future__ import annotations
@@ -93,6 +94,7 @@ def new_number(
     obj = store.new_registry_object(account, "PN", values)
     sid = obj["sid"]
     store.numbers[phone_number] = sid
+    store.held_numbers.pop(phone_number, None)  # the seeding API may take a number on hold
     return obj
 
 
@@ -141,6 +143,7 @@ def release(store: Store, account: Account, obj: Record) -> None:
     account.registry["PN"].remove(obj["sid"])
     if store.numbers.get(obj["phone_number"]) == obj["sid"]:
         del store.numbers[obj["phone_number"]]
+        store.hold_number(obj["phone_number"])
 
 
 def check_stored(obj: Mapping[str, Any]) -> Optional[str]:

@@ -174,6 +174,7 @@ class Store:
         max_trunks_per_account: Optional[int] = 100,
         domain_reservation_days: int = 0,
         max_origination_urls_per_trunk: Optional[int] = None,
+        number_hold_days: int = 0,
     ) -> None:
         self.lock = threading.RLock()
         self.seed = seed
@@ -181,6 +182,7 @@ class Store:
         self.max_trunks_per_account = max_trunks_per_account
         self.domain_reservation_days = domain_reservation_days
         self.max_origination_urls_per_trunk = max_origination_urls_per_trunk
+        self.number_hold_days = number_hold_days
         self._rng = random.Random(seed) if seed is not None else random.SystemRandom()
         self._faker: Optional[Faker] = None
         self.accounts: Dict[str, Account] = {}
@@ -191,6 +193,9 @@ class Store:
         self.reserved_domains: Dict[str, datetime] = JournaledDict(("", "reserved_domains"))
         # E.164 number -> PN sid (a number has one owner)
         self.numbers: Dict[str, str] = JournaledDict(("", "numbers"))
+        # E.164 number released -> when it is for sale again (``number_hold_days``; an aware
+        # datetime, whole seconds), oldest first; see ``number_taken`` and ``hold_number``
+        self.held_numbers: Dict[str, datetime] = JournaledDict(("", "held_numbers"))
         # SK sid -> account of every API key made through the Keys API (authentication index)
         self.key_accounts: Dict[str, str] = JournaledDict(("", "key_accounts"))
         # SK sid -> (its secret hash, SHA-256 of the secret last verified against it): a key's
@@ -211,6 +216,7 @@ class Store:
             "domains": self.domains,
             "reserved_domains": self.reserved_domains,
             "numbers": self.numbers,
+            "held_numbers": self.held_numbers,
             "key_accounts": self.key_accounts,
         }
 
@@ -269,6 +275,7 @@ class Store:
             self.domains.clear()
             self.reserved_domains.clear()
             self.numbers.clear()
+            self.held_numbers.clear()
             self.key_accounts.clear()
             self._verified_keys.clear()
             if self.seed is not None:
@@ -349,6 +356,38 @@ class Store:
         """The reservations that have not expired yet (a copy), oldest first."""
         now = self.clock()
         return {k: v for k, v in self.reserved_domains.items() if v > now}
+
+    # -- numbers on hold after a release (``number_hold_days``) ------------------------------
+    def number_taken(self, number: str) -> bool:
+        """Whether ``number`` is not for sale for being owned or on hold after its release. O(1),
+        and a pure read (a search holds only the lock): an expired hold is dropped by
+        ``hold_number``'s sweep, never here."""
+        if number in self.numbers:
+            return True
+        until = self.held_numbers.get(number)
+        return until is not None and self.clock() < until
+
+    def hold_number(self, number: str) -> None:
+        """A released ``number``: with ``number_hold_days`` N > 0 it is not for sale for N days of
+        the fake's clock, for every account (Twilio recycles a released number before it sells
+        it again; its release can be undone in the Console only, not through the API)."""
+        days = self.number_hold_days
+        if not days:
+            return
+        now = self.clock()
+        held = self.held_numbers
+        for _ in range(2):  # amortised O(1) sweep of expired holds, as ``release_domain``'s
+            oldest = next(iter(held), None)
+            if oldest is None or held[oldest] > now:
+                break
+            del held[oldest]
+        held.pop(number, None)  # re-inserted last: the order stays oldest first
+        held[number] = (now + timedelta(days=days)).replace(microsecond=0)
+
+    def live_holds(self) -> Dict[str, datetime]:
+        """The holds that have not expired yet (a copy), oldest first."""
+        now = self.clock()
+        return {k: v for k, v in self.held_numbers.items() if v > now}
 
     def new_registry_object(self, account: Account, prefix: str, fields: Dict[str, Any]) -> Record:
         """A new API-v2010 object of kind ``prefix`` in ``account``'s registry: a fresh SID, the

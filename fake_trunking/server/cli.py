@@ -97,6 +97,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "reuse, for every account); default 0, off (Twilio keeps it up to 30)",
     )  # fmt: skip
     parser.add_argument(
+        "--number-hold-days", metavar="N", default=0, type=_bounded_count(MAX_RESERVATION_DAYS),
+        help="keep a released phone number off sale for N days of the fake's clock (21422 on "
+        "a buy, for every account); default 0, off (Twilio recycles it first)",
+    )  # fmt: skip
+    parser.add_argument(
         "--max-origination-urls-per-trunk", metavar="N", default=None, type=_bounded_count(),
         help="at most N origination URLs on one trunk (21249 beyond); default: no limit",
     )  # fmt: skip
@@ -289,6 +294,7 @@ def _make_server(
         credentials=credentials,
         domain_reservation_days=getattr(args, "domain_reservation_days", 0),
         max_origination_urls_per_trunk=getattr(args, "max_origination_urls_per_trunk", None),
+        number_hold_days=getattr(args, "number_hold_days", 0),
         proxy=proxy,
         ca_dir=ca_dir,
     )

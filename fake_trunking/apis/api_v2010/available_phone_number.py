@@ -12,8 +12,14 @@ and nothing is stored: a search is a read. Rules (spec; docs/decisions.md "Phone
   ``SmsEnabled``/``MmsEnabled``/``VoiceEnabled``/``FaxEnabled``, ``ExcludeAllAddressRequired``/
   ``ExcludeLocalAddressRequired``/``ExcludeForeignAddressRequired``, ``Beta`` (default true),
   ``InRegion``, ``InPostalCode``, ``InLocality``, ``InLata``, ``InRateCenter`` (with ``InLata``,
-  as the spec says); ``PageSize`` caps the count (default 50, at most 1000). ``NearNumber``,
-  ``NearLatLong`` and ``Distance`` are not applied (no geography in the fake).
+  as the spec says); ``PageSize`` caps the count (default 50, at most 1000).
+- Geography (US and CA; ``numbering.Query.block_ok``): ``NearLatLong`` (``lat,long``) and
+  ``NearNumber`` keep the numbers within ``Distance`` miles (default 25, 0 to 500) of that
+  point / that number's locality, by great-circle distance; both given, a number must be near
+  each. A number's coordinates are its locality's. ``Distance`` alone changes nothing. A
+  ``NearNumber`` the fake cannot place (toll-free, another country, an area code not in its
+  table) and a near query in GB or NL (no coordinates there) answer ``[]``. Bad values are
+  400/20001 naming the parameter.
 - A search answers one page: ``next_page_uri`` and ``previous_page_uri`` are null, and a
   ``PageToken`` (which the fake never issues here) is 400/21481.
 """
@@ -37,9 +43,11 @@ BOOLEAN_FILTERS = {
     )
 }  # fmt: skip
 AREA_CODE = Param("AreaCode", "area_code", type="integer", minimum=0, maximum=999)
-# the search filters as the spec declares them (``AreaCode`` an integer; the fake's range rule
-# is ``AREA_CODE``'s), parsed by the handler (400/20001) before ``list_body`` reads them;
-# ``NearNumber``, ``NearLatLong`` and ``Distance`` are accepted and not applied
+DISTANCE = Param("Distance", "distance", type="integer", minimum=0, maximum=numbering.DISTANCE_MAX)
+NEAR_NUMBER = Param("NearNumber", "near_number", max_length=64)
+# the search filters as the spec declares them (``AreaCode`` and ``Distance`` integers; the
+# fake's range rules are ``AREA_CODE``'s and ``DISTANCE``'s), parsed by the handler (400/20001)
+# before ``list_body`` reads them
 SPEC_FILTERS: Tuple[Param, ...] = (
     Param("AreaCode", "AreaCode", type="integer"),
     Param("Contains", "Contains"),
@@ -177,7 +185,32 @@ class AvailablePhoneNumbers(Resource):
         q.in_region, q.in_postal_code = text["InRegion"], text["InPostalCode"]
         q.in_locality, q.in_lata = text["InLocality"], text["InLata"]
         q.in_rate_center = text["InRateCenter"]
+        self._geography(query, q)
         return q
+
+    def _geography(self, query: Mapping[str, str], q: numbering.Query) -> None:
+        """``NearLatLong``, ``NearNumber`` and ``Distance`` into ``q`` (400/20001 naming a bad
+        one; each is checked for its length before it is read)."""
+        raw = query.get("Distance")
+        if raw is not None:
+            q.distance = DISTANCE.parse(raw)
+        near = []
+        raw = query.get("NearLatLong")
+        if raw is not None:
+            near.append(numbering.parse_lat_long(raw))
+        raw = query.get("NearNumber")
+        if raw is not None:
+            number = NEAR_NUMBER.parse(raw)
+            if not numbering.is_e164(number):
+                raise errors.invalid_parameter(
+                    "NearNumber", "must be a phone number in E.164 form (+14155550100)"
+                )
+            point = numbering.locate(number)
+            if point is None:
+                q.near_nowhere = True
+            else:
+                near.append(point)
+        q.near = tuple(near)
 
     def list_body(
         self,
@@ -195,7 +228,7 @@ class AvailablePhoneNumbers(Resource):
         store = ctx.store
         found = numbering.search(
             numbering.salt_for(store.seed), country, self.kind, search, size,
-            store.numbers.__contains__,
+            store.number_taken,
         )  # fmt: skip
         items_json = COMMA.join(encode(self.render(ctx, r)) for r in found)
         return wire.list_envelope(

@@ -42,6 +42,9 @@ class Resource:
     create_only: ClassVar[Tuple[Param, ...]] = ()  # form parameters of create only
     required_on_create: ClassVar[Tuple[str, ...]] = ()
     required_on_update: ClassVar[Tuple[str, ...]] = ()
+    # form parameters refused on create with their own code, before any other check:
+    # (name, code, message), e.g. AreaCode on IncomingPhoneNumbers/Local.json (21457)
+    refused_on_create: ClassVar[Tuple[Tuple[str, int, str], ...]] = ()
     fields: ClassVar[Tuple[str, ...]] = ()  # response fields, in the spec's order
     list_methods: ClassVar[FrozenSet[str]] = frozenset()  # on the list path
     instance_methods: ClassVar[FrozenSet[str]] = frozenset()  # on the instance path

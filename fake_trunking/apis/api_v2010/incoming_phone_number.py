@@ -12,14 +12,16 @@ Rules (spec; Twilio's error pages; docs/decisions.md "Phone numbers"):
   area code; a number for sale in it is picked). Not E.164 is 400/21421; not for sale (owned by
   another account, or not a number of a country and type the fake serves, or of another type than
   the form's) is 400/21422 ``+1… is not available``; an area code of the wrong shape 400/21451;
-  one with nothing for sale 400/21452. Buying a number the caller already owns answers 201 with it,
-  updated with the other parameters (what Twilio does: status ``in-use``). Neither parameter is
-  400/20001.
+  one with nothing for sale 400/21452; ``AreaCode`` on the ``Local`` and ``TollFree`` forms is
+  400/21457 (Twilio's "AreaCode Parameter not Supported"), before any other check. Buying a
+  number the caller already owns answers 201 with it, updated with the other parameters (what
+  Twilio does: status ``in-use``). Neither parameter is 400/20001.
 - ``TrunkSid`` (create and update) puts the number on the caller's trunk, off any other, and
   nulls ``voice_application_sid``; ``TrunkSid=`` takes it off. A ``VoiceApplicationSid`` takes it
   off its trunk ("Setting a voice_application_sid will automatically delete your trunk_sid and
   vice versa"). A trunk that is not the caller's is 400/20001 and changes nothing.
-- Delete releases the number: it leaves its trunk and the account, and is for sale again.
+- Delete releases the number: it leaves its trunk and the account, and is for sale again (after
+  ``number_hold_days`` of the fake's clock, when set: 21422 meanwhile, for every account).
 - Lists filter by ``PhoneNumber`` (digits and ``*`` for one digit, anywhere in the number; a
   leading ``+`` anchors it at the start), ``FriendlyName`` (exact), ``Beta`` (``false`` leaves out
   beta numbers) and ``Origin`` (exact); the filters are kept in every page's ``*_uri``.
@@ -113,9 +115,7 @@ def invalid_number(number: str) -> errors.TwilioError:
 
 
 def _e164(number: str) -> bool:
-    return (
-        3 <= len(number) <= 16 and number[0] == "+" and number[1:].isdigit() and (number[1] != "0")
-    )
+    return numbering.is_e164(number)
 
 
 class IncomingPhoneNumber(RegistryResource):
@@ -150,7 +150,7 @@ class IncomingPhoneNumber(RegistryResource):
             if mine is not None:  # the caller's own number: Twilio answers it, updated
                 return self._apply(ctx, mine, values)
             found = numbering.classify(number)
-            if number in store.numbers or found is None:
+            if store.number_taken(number) or found is None:
                 raise not_available(number)
             if self.number_type is not None and found.type != self.number_type:
                 raise not_available(number)
@@ -158,7 +158,7 @@ class IncomingPhoneNumber(RegistryResource):
             if not numbering.valid_area_code(area_code):
                 raise errors.TwilioError(400, 21451, f"AreaCode {area_code} is invalid")
             picked = numbering.pick(
-                salt, area_code, store.numbers.__contains__, ("Local", "TollFree")
+                salt, area_code, store.number_taken, ("Local", "TollFree")
             )
             if picked is None:
                 raise errors.TwilioError(
@@ -378,8 +378,22 @@ class TypedIncomingPhoneNumber(IncomingPhoneNumber):
         return ctx.account.registry["PN"]
 
 
+# Twilio's error 21457 "AreaCode Parameter not Supported": "The AreaCode parameter for
+# provisioning numbers is not supported on the IncomingPhoneNumbers/Local &
+# IncomingPhoneNumbers/TollFree sub-resources" (buy by area code on the main list). The Mobile
+# form, which that page does not name, takes AreaCode as any other unknown parameter (ignored).
+AREA_CODE_NOT_SUPPORTED = (
+    (
+        "AreaCode",
+        21457,
+        "AreaCode Parameter not Supported: buy by area code on IncomingPhoneNumbers.json",
+    ),
+)
+
+
 class LocalIncomingPhoneNumber(TypedIncomingPhoneNumber):
     name = "IncomingPhoneNumberLocal"
+    refused_on_create = AREA_CODE_NOT_SUPPORTED
     schema = "api.v2010.account.incoming_phone_number.incoming_phone_number_local"
     segments = ("IncomingPhoneNumbers", "Local")
     number_type = "Local"
@@ -397,6 +411,7 @@ class TollFreeIncomingPhoneNumber(TypedIncomingPhoneNumber):
     schema = "api.v2010.account.incoming_phone_number.incoming_phone_number_toll_free"
     segments = ("IncomingPhoneNumbers", "TollFree")
     number_type = "TollFree"
+    refused_on_create = AREA_CODE_NOT_SUPPORTED
 
 
 INCOMING_PHONE_NUMBER = IncomingPhoneNumber()
