@@ -91,7 +91,12 @@ class FakeTrunkingService(FaultInjection, Inspection):
         )
         self.handler = Handler(
             self.store,
-            Authenticator(self.credentials, self.api_keys, key_lookup=self.store.account_for_key),
+            Authenticator(
+                self.credentials,
+                self.api_keys,
+                key_lookup=self.store.account_for_key,
+                parent_lookup=self.store.parent_of,
+            ),
         )
         if self.credentials:
             self.default_account_sid = next(iter(self.credentials))

@@ -43,7 +43,6 @@ def format_date(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime(DATE_FORMAT)
 
 
-
 class Account:
     """Everything one Twilio account owns in the fake.
 
@@ -194,6 +193,9 @@ class Store:
         self.numbers: Dict[str, str] = JournaledDict(("", "numbers"))
         # SK sid -> account of every API key made through the Keys API (authentication index)
         self.key_accounts: Dict[str, str] = JournaledDict(("", "key_accounts"))
+        # AC sid -> the account's own record (``core.accounts``): every subaccount made through
+        # ``CreateAccount``, and a main account once it was updated (until then it is derived)
+        self.account_records: Dict[str, Record] = JournaledDict(("", "account_records"))
         # SK sid -> (its secret hash, SHA-256 of the secret last verified against it): a key's
         # later requests cost one SHA-256, not a PBKDF2 (memory only, never dumped; a new hash,
         # a deleted key or a load makes the entry stale)
@@ -213,6 +215,7 @@ class Store:
             "reserved_domains": self.reserved_domains,
             "numbers": self.numbers,
             "key_accounts": self.key_accounts,
+            "account_records": self.account_records,
         }
 
     @contextmanager
@@ -271,6 +274,7 @@ class Store:
             self.reserved_domains.clear()
             self.numbers.clear()
             self.key_accounts.clear()
+            self.account_records.clear()
             self._verified_keys.clear()
             if self.seed is not None:
                 self._rng = random.Random(self.seed)
@@ -363,6 +367,14 @@ class Store:
         obj.update(fields)
         registry.add(sid, obj)
         return obj
+
+    def parent_of(self, account_sid: str) -> Optional[str]:
+        """The main account that owns the subaccount ``account_sid``; None for a main account
+        (or one the fake has no record of). Authentication asks this (``core.auth``)."""
+        with self.lock:
+            found = self.account_records.get(account_sid)
+        owner = found.get("owner_account_sid") if found is not None else None
+        return owner if isinstance(owner, str) and owner != account_sid else None
 
     def forget_key(self, key_sid: str) -> None:
         """A deleted API key: it authenticates no more."""
