@@ -170,6 +170,10 @@ def test_a_subaccount_token_is_derived_from_its_main_accounts() -> None:
         assert code_of(Client(sub.sid, "the-main-token").api.accounts(sub.sid).fetch) == (
             401, 20003,
         )  # fmt: skip
+        listed = fake.client(main).api.accounts.list()
+        assert listed[1].auth_token == token
+        # never logged (the call log scrubs auth_token, so cassettes and the server log do)
+        assert all(token not in call.body for call in fake.calls)
         # never stored: not in a snapshot, yet the same after a load
         state = fake.dump_state()
         assert token not in json.dumps(state)
