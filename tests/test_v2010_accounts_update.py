@@ -437,3 +437,29 @@ def test_accounts_survive_a_restart_of_a_durable_server(tmp_path: Path) -> None:
         assert code_of(server.client(sub.sid).incoming_phone_numbers.list) == (401, 20005)
         client.api.accounts(sub.sid).update(status="active")
         assert [n.sid for n in server.client(sub.sid).incoming_phone_numbers.list()] == [number.sid]
+
+
+# -- the async client ------------------------------------------------------------------------
+
+
+@pytest.mark.asyncio
+@pytest.mark.filterwarnings("ignore:BasicAuth is deprecated:DeprecationWarning")
+async def test_the_async_client_manages_subaccounts(fake: FakeTrunkingService) -> None:
+    client = fake.async_client()
+    own = fake.async_client(fake.default_account_sid)
+    try:
+        sub = await client.api.accounts.create_async(friendly_name="async")
+        number = await client.incoming_phone_numbers.create_async(area_code="415")
+        moved = await client.incoming_phone_numbers(number.sid).update_async(account_sid=sub.sid)
+        assert moved.account_sid == sub.sid
+        suspended = await client.api.accounts(sub.sid).update_async(status="suspended")
+        assert suspended.status == "suspended"
+        listed = await client.api.accounts.list_async(status="suspended")
+        assert [a.sid for a in listed] == [sub.sid]
+        own = fake.async_client(sub.sid)
+        with pytest.raises(TwilioRestException) as info:
+            await own.api.accounts(sub.sid).fetch_async()
+        assert (info.value.status, info.value.code) == (401, 20005)
+    finally:
+        await client.http_client.close()
+        await own.http_client.close()
