@@ -9,8 +9,9 @@ v2010 (``/2010-04-01/...``, ``apis/api_v2010``, its own wire format); resources 
 operated alike (``Operable``).
 
 Order of checks: a CORS preflight is answered first (200, no credentials needed), then
-authentication (401), route (404; for v2010 then the path's account, 401), method (405), parent
-and target existence (404), parameters (400), then the resource's own rules. Every answer
+authentication (401; 401/20005 for an account that is not active, ``core.accounts``), route
+(404; for v2010 then the path's account, 401: the caller's or its subaccount's), method (405),
+parent and target existence (404), parameters (400), then the resource's own rules. Every answer
 carries ``CORS_HEADERS``. A request that fails changes nothing. Any exception that is not a
 ``TwilioError`` is a bug in the fake and becomes a 500/20500 body.
 """
@@ -256,8 +257,7 @@ class Handler:
         who.append(account_sid)
         store = self.store
         with store.lock:
-            if accounts.status_of(store, account_sid) != "active":
-                raise accounts.not_active()  # a suspended or closed account's credentials
+            accounts.check_active(store, account_sid)
         resource, acting, parent, sid, is_collection = self.route_request(request, account_sid)
         method = request.method.upper()
         allowed = resource.list_methods if is_collection else resource.instance_methods
@@ -265,13 +265,9 @@ class Handler:
             raise MethodNotAllowed(allowed)
         form = request.form() if method == "POST" else {}
         with store.lock if method == "GET" else store.writing():
-            if (
-                acting != account_sid
-                and method != "GET"
-                and not getattr(resource, "is_account", False)
-                and accounts.status_of(store, acting) == "closed"
-            ):
-                raise accounts.not_active()  # a closed subaccount takes no more writes
+            if method != "GET":
+                on_account = bool(getattr(resource, "is_account", False))
+                accounts.check_write(store, account_sid, acting, on_account)
             # an account is registered only by a write that succeeds: a read or a failed
             # request leaves the store exactly as it was
             account = store.accounts.get(acting) or Account(acting)

@@ -73,6 +73,19 @@ def status_of(store: Store, sid: str) -> str:
     return "active" if found is None else str(found["status"])
 
 
+def check_active(store: Store, caller: str) -> None:
+    """Requests authenticated as a suspended or closed account: 401/20005, in either API."""
+    if status_of(store, caller) != "active":
+        raise not_active()
+
+
+def check_write(store: Store, caller: str, target: str, on_account: bool) -> None:
+    """A write by ``caller`` on ``target``'s paths: a closed subaccount takes none from its main
+    account, except on its Account itself (``on_account``: FriendlyName; Status answers 21479)."""
+    if caller != target and not on_account and status_of(store, target) == "closed":
+        raise not_active()
+
+
 def may_reach(store: Store, caller: str, target: str) -> bool:
     """May credentials for ``caller`` (its SID and auth token) use ``target``'s v2010 paths?"""
     return caller == target or store.parent_of(target) == caller
@@ -190,7 +203,9 @@ __all__ = [
     "MAX_FRIENDLY_NAME",
     "STATUSES",
     "TYPES",
+    "check_active",
     "check_transfer",
+    "check_write",
     "create_subaccount",
     "may_reach",
     "not_active",
