@@ -9,8 +9,9 @@ v2010 (``/2010-04-01/...``, ``apis/api_v2010``, its own wire format); resources 
 operated alike (``Operable``).
 
 Order of checks: a CORS preflight is answered first (200, no credentials needed), then
-authentication (401), route (404; for v2010 then the path's account, 401), method (405), parent
-and target existence (404), parameters (400), then the resource's own rules. Every answer
+authentication (401; 401/20005 for an account that is not active, ``core.accounts``), route
+(404; for v2010 then the path's account, 401: the caller's or its subaccount's), method (405),
+parent and target existence (404), parameters (400), then the resource's own rules. Every answer
 carries ``CORS_HEADERS``. A request that fails changes nothing. Any exception that is not a
 ``TwilioError`` is a bug in the fake and becomes a 500/20500 body.
 """
@@ -33,7 +34,7 @@ from urllib.parse import quote
 
 from .apis import api_v2010 as v2010
 from .apis.trunking_v1 import BY_SEGMENT, TRUNK, Resource
-from .core import errors
+from .core import accounts, errors
 from .core.auth import Authenticator
 from .core.collection import Collection, Record
 from .core.context import Context
@@ -240,37 +241,47 @@ class Handler:
     def _dispatch(self, request: Request, seen: _Outcome) -> Tuple[int, Any]:
         account_sid = self.auth.account_for(request.headers.get("authorization"))
         seen.account_sid = account_sid
-        resource, parent, sid, is_collection = self.route_request(request, account_sid)
+        store = self.store
+        if store.account_records:  # only a subaccount can be inactive (none: every request)
+            with store.lock:
+                accounts.check_active(store, account_sid)
+        resource, acting, parent, sid, is_collection = self.route_request(request, account_sid)
         seen.secrets = resource.renders_secrets
         method = request.method.upper()
         allowed = resource.list_methods if is_collection else resource.instance_methods
         if method not in allowed:
             raise MethodNotAllowed(allowed)
         form = request.form() if method == "POST" else {}
-        store = self.store
         with store.lock if method == "GET" else store.writing():
+            if method != "GET":
+                on_account = bool(getattr(resource, "is_account", False))
+                accounts.check_write(store, account_sid, acting, on_account)
             # an account is registered only by a write that succeeds: a read or a failed
             # request leaves the store exactly as it was
-            account = store.accounts.get(account_sid) or Account(account_sid)
-            ctx = Context(store, account, request.base_url, request.path, self.auth)
+            account = store.accounts.get(acting) or Account(acting)
+            caller = account_sid if acting != account_sid else None
+            ctx = Context(store, account, request.base_url, request.path, self.auth, caller)
             try:
                 return self._operate(
                     ctx, resource, parent, sid, is_collection, method, form, request
                 )
             finally:
                 if method != "GET" and not account.is_empty():
-                    store.accounts.setdefault(account_sid, account)
+                    store.accounts.setdefault(acting, account)
 
     def route_request(
         self, request: Request, account_sid: str
-    ) -> Tuple[Operable, Optional[str], Optional[str], bool]:
-        """The resource a request is for: ``(resource, parent sid, item sid, is_collection)``.
+    ) -> Tuple[Operable, str, Optional[str], Optional[str], bool]:
+        """The resource a request is for: ``(resource, acting account, parent sid, item sid,
+        is_collection)``.
 
         The path decides the API (``/v1/...`` Trunking, ``/2010-04-01/...`` API v2010), so one
         server serves both trees; on a Twilio host, the host must be that API's (Trunking's path
         on ``api.twilio.com`` is 404, as there). A v2010 path names an account: it must be the
-        caller's, else 401/20003 (docs/decisions.md "API v2010"); the Account and Keys refuse a
-        Standard API key (one made through the Keys API) with 401/20003, as Twilio does.
+        caller's, or (on a main account's own SID and auth token, not an API key) one of its
+        subaccounts, which is then the acting account; else 401/20003 (docs/decisions.md "API
+        v2010", "Subaccounts"). The Account and Keys refuse a Standard API key (one made through
+        the Keys API) with 401/20003, as Twilio does.
         """
         path = request.path
         tree = path_api(path)
@@ -278,15 +289,19 @@ class Handler:
         if tree is None or (host is not None and host != tree):
             raise errors.not_found(path)
         if tree == TRUNKING_V1:
-            return self.route(path)
+            resource_v1, trunk, item, listing = self.route(path)
+            return resource_v1, account_sid, trunk, item, listing
         resource, path_account, parent, sid, is_collection = v2010.route(path)
-        if path_account != account_sid:
+        authorization = request.headers.get("authorization")
+        acting = account_sid if path_account is None else path_account
+        if acting != account_sid:
+            with self.store.lock:
+                reachable = accounts.may_reach(self.store, account_sid, acting)
+            if not reachable or self.auth.is_key(authorization):
+                raise errors.unauthenticated()
+        if resource.main_credentials_only and self.auth.is_standard_key(authorization):
             raise errors.unauthenticated()
-        if resource.main_credentials_only and self.auth.is_standard_key(
-            request.headers.get("authorization")
-        ):
-            raise errors.unauthenticated()
-        return resource, parent, sid, is_collection
+        return resource, acting, parent, sid, is_collection
 
     def _operate(
         self,

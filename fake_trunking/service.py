@@ -93,7 +93,12 @@ class FakeTrunkingService(FaultInjection, Inspection):
         )
         self.handler = Handler(
             self.store,
-            Authenticator(self.credentials, self.api_keys, key_lookup=self.store.account_for_key),
+            Authenticator(
+                self.credentials,
+                self.api_keys,
+                key_lookup=self.store.account_for_key,
+                parent_lookup=self.store.parent_of,
+            ),
         )
         if self.credentials:
             self.default_account_sid = next(iter(self.credentials))
@@ -268,10 +273,12 @@ class FakeTrunkingService(FaultInjection, Inspection):
 
     # -- clients -------------------------------------------------------------------------
     def auth_token(self, account_sid: Optional[str] = None) -> str:
+        """The auth token of ``account_sid`` (default: ``default_account_sid``): the configured
+        one, a subaccount's (derived from its main account's, as its Account shows it), else
+        ``DEFAULT_AUTH_TOKEN``."""
         sid = account_sid or self.default_account_sid
-        if self.credentials is not None and sid in self.credentials:
-            return self.credentials[sid]
-        return DEFAULT_AUTH_TOKEN
+        token = self.handler.auth.token_for(sid)
+        return token if token is not None else DEFAULT_AUTH_TOKEN
 
     def client(self, account_sid: Optional[str] = None, **kwargs: Any) -> Client:
         """A ``twilio.rest.Client`` for ``account_sid`` (default: ``default_account_sid``).

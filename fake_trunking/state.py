@@ -14,7 +14,10 @@ that seeds a fake (cassettes). Format, version 1::
          "credentials": {"CL…": [<credential>, …]},       # API v2010, under their list
          "ip_addresses": {"AL…": [<ip address>, …]}}},
      "reserved_domains": {"old.pstn.twilio.com": "2026-12-31T10:00:00Z", …},
-     "held_numbers": {"+14155550123": "2026-12-11T10:00:00Z", …}}
+     "held_numbers": {"+14155550123": "2026-12-11T10:00:00Z", …},
+     "account_records": {"AC…": {"sid": "AC…", "owner_account_sid": "AC…",
+                                 "friendly_name": …, "status": "active", "type": "Full",
+                                 "date_created": …, "date_updated": …}, …}}
 
 ``registry.SK`` (API keys made through the Keys API), ``credentials`` and ``ip_addresses`` are
 present only when some are. A credential holds ``password_hash`` and a key ``secret_hash`` (salted
@@ -27,6 +30,11 @@ sets one, such a key never authenticates. The field is still required (a missing
 lower-cased DomainName of a deleted trunk to the moment it is free again; a reservation that has
 expired is not dumped. A snapshot without it has none. ``held_numbers`` (the same way; see
 ``number_hold_days``) maps each released phone number on hold to the moment it is for sale again.
+
+``account_records`` (present only when some are) holds the subaccounts made through
+``CreateAccount`` and the main accounts that were updated (``core.accounts``): a subaccount's
+owner is a main account (no grandchildren), a main account is active, a closed account holds no
+phone numbers. A subaccount's auth token is derived, never stored.
 
 Records hold the stored fields (response field names), not derived ones (``url``, ``links``,
 ``auth_type``). ``load`` checks everything before it replaces anything: a bad snapshot raises
@@ -54,6 +62,7 @@ from .apis.trunking_v1 import recording
 from .apis.trunking_v1.origination_url import OriginationUrl
 from .apis.trunking_v1.recording import Recording
 from .apis.trunking_v1.trunk import Trunk, check_domain
+from .core import accounts as core_accounts
 from .core import numbering, owned_numbers
 from .core.collection import Record
 from .core.errors import TwilioError
@@ -150,6 +159,8 @@ def dump(store: Store) -> Dict[str, Any]:
         held = store.live_holds()
         if held:
             out["held_numbers"] = {k: format_date(v) for k, v in held.items()}
+        if store.account_records:
+            out["account_records"] = {k: _copy(v) for k, v in store.account_records.items()}
         return out
 
 
@@ -161,6 +172,7 @@ def load(store: Store, snapshot: Mapping[str, Any]) -> None:
     keys = {k["sid"]: sid for sid, a in accounts.items() for k in a.registry["SK"]}
     reserved = _reservations(snapshot.get("reserved_domains", {}), domains)
     held = _holds(snapshot.get("held_numbers", {}), numbers)
+    records = _account_records(snapshot.get("account_records", {}), accounts)
     with store.writing(replace=True):
         store.accounts.clear()
         store.accounts.update(accounts)
@@ -174,6 +186,8 @@ def load(store: Store, snapshot: Mapping[str, Any]) -> None:
         store.held_numbers.update(held)
         store.key_accounts.clear()
         store.key_accounts.update(keys)
+        store.account_records.clear()
+        store.account_records.update(records)
 
 
 def _copy(value: Any) -> Any:
@@ -274,6 +288,41 @@ def _until_map(raw: Any, section: str, check: Callable[[Any, str], None]) -> Dic
             raise _Bad(f"invalid state at {w}: not a date") from None
         out[key] = moment
     return dict(sorted(out.items(), key=lambda item: item[1]))
+
+
+def _account_records(raw: Any, accounts: Mapping[str, Account]) -> Dict[str, Record]:
+    """The snapshot's ``account_records``, checked (see the module docstring)."""
+    where = "account_records"
+    _need(isinstance(raw, dict), where, "not an object")
+    _need(len(raw) <= MAX_ACCOUNTS, where, f"more than {MAX_ACCOUNTS} accounts")
+    out: Dict[str, Record] = {}
+    for sid, value in raw.items():
+        w = f"{where}.{sid}"
+        _sid(sid, "AC", where)
+        record = _record(value, core_accounts.FIELDS, w)
+        _need(record["sid"] == sid, w, "sid differs from its key")
+        owner = _sid(record["owner_account_sid"], "AC", w + ".owner_account_sid")
+        _need(record["status"] in core_accounts.STATUSES, w,
+              "status must be one of " + ", ".join(core_accounts.STATUSES))  # fmt: skip
+        _need(record["type"] in core_accounts.TYPES, w, "type must be Trial or Full")
+        name = record["friendly_name"]
+        _need(isinstance(name, str) and len(name) <= core_accounts.MAX_FRIENDLY_NAME, w,
+              f"friendly_name must be a string of at most {core_accounts.MAX_FRIENDLY_NAME}"
+              " characters")  # fmt: skip
+        if owner == sid:
+            _need(record["status"] == "active", w, "a main account is always active")
+        if record["status"] == "closed":
+            held = accounts.get(sid)
+            _need(held is None or not len(held.registry["PN"]), w,
+                  "a closed account holds no phone numbers")  # fmt: skip
+        out[sid] = record
+    for sid, record in out.items():
+        owner = record["owner_account_sid"]
+        if owner != sid:
+            parent = out.get(owner)
+            _need(parent is None or parent["owner_account_sid"] == owner, f"{where}.{sid}",
+                  "its owner is itself a subaccount")  # fmt: skip
+    return out
 
 
 def _check_phone_number(obj: Mapping[str, Any], where: str) -> None:

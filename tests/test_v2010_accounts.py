@@ -60,12 +60,14 @@ def test_another_accounts_fetch_is_401(fake: FakeTrunkingService, client: Any) -
     assert_error(raw(fake, "GET", f"/2010-04-01/Accounts/{other}.json", base=V2010), 401, 20003)
 
 
-def test_account_operations_the_fake_does_not_serve(fake: FakeTrunkingService) -> None:
+def test_a_main_account_cannot_close_itself(fake: FakeTrunkingService) -> None:
+    # UpdateAccount is served (tests/test_v2010_accounts_update.py), but Twilio: "you cannot
+    # suspend your main account" (nor close it)
     sid = fake.default_account_sid
     update = raw(fake, "POST", f"/2010-04-01/Accounts/{sid}.json", "Status=closed", base=V2010)
-    assert_error(update, 405, 20004)
-    assert update.headers["Allow"] == "GET"
-    assert_error(raw(fake, "GET", "/2010-04-01/Accounts.json", base=V2010), 404, 20404)
+    assert_error(update, 400, 20001)
+    listed = raw(fake, "GET", "/2010-04-01/Accounts.json", base=V2010)
+    assert [a["sid"] for a in listed.json()["accounts"]] == [sid]
 
 
 def test_configured_credentials_are_checked_and_shown(tmp_path: Path) -> None:

@@ -411,7 +411,7 @@ def test_update_errors_change_nothing(fake: FakeTrunkingService, client: Any) ->
     for kwargs in (
         {"trunk_sid": "TKnope"},
         {"trunk_sid": foreign_trunk},
-        {"account_sid": other},
+        {"account_sid": "AC1"},  # another account: tests/test_v2010_accounts_update.py
         {"voice_receive_mode": "sms"},
         {"emergency_status": "On"},
         {"voice_url": "ftp://x"},

@@ -137,7 +137,7 @@ def test_unknown_v2010_paths_are_20404_naming_the_path(fake: FakeTrunkingService
         f"/2010-04-01/Accounts/{account}/SIP/CredentialLists/CL123.json",
         f"/2010-04-01/Accounts/{account}/SIP/CredentialLists/TK{'0' * 32}.json",
         f"/2010-04-01/Accounts/{account}/SIP/Domains.json",
-        "/2010-04-01/Accounts.json",
+        "/2010-04-01/Accounts.xml",  # the Accounts list is served as .json only
         "/2010-04-01/Accounts/not-an-account/SIP/CredentialLists.json",
         "/2010-04-01",
     ):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import hmac
 from typing import Callable, Mapping, Optional, Tuple
 
@@ -18,6 +19,8 @@ from .ids import ACCOUNT_SID
 ApiKeys = Mapping[str, Tuple[str, str]]
 # (key SID, secret) -> the account of a key the store holds (made through the Keys API), or None
 KeyLookup = Callable[[str, str], Optional[str]]
+# account SID -> the main account owning that subaccount, or None (``Store.parent_of``)
+ParentLookup = Callable[[str], Optional[str]]
 
 # the token every account has while no ``credentials`` are configured (any token is accepted
 # then; this is the one the fake's own clients send and an Account's ``auth_token`` shows)
@@ -38,6 +41,17 @@ def parse_basic(authorization: Optional[str]) -> Optional[Tuple[str, str]]:
     return user, secret
 
 
+def subaccount_token(parent_token: str, account_sid: str) -> str:
+    """The auth token of the subaccount ``account_sid`` of a main account whose token is
+    ``parent_token``: 32 hex digits of HMAC-SHA256(parent token, subaccount SID).
+
+    Derived, never stored: a state file or cassette holds no subaccount token, the token is the
+    same after a restart, and nobody without the main token can compute it (docs/decisions.md
+    "Subaccounts")."""
+    mac = hmac.new(parent_token.encode("utf-8"), account_sid.encode("ascii"), hashlib.sha256)
+    return mac.hexdigest()[:32]
+
+
 def basic_header(user: str, secret: str) -> str:
     """The ``Authorization`` value of Basic credentials."""
     return "Basic " + base64.b64encode(f"{user}:{secret}".encode()).decode("ascii")
@@ -51,10 +65,20 @@ class Authenticator:
         credentials: Optional[Mapping[str, str]] = None,
         api_keys: Optional[ApiKeys] = None,
         key_lookup: Optional[KeyLookup] = None,
+        parent_lookup: Optional[ParentLookup] = None,
     ) -> None:
         self.credentials = dict(credentials) if credentials is not None else None
         self.api_keys = dict(api_keys or {})
         self.key_lookup = key_lookup  # keys made through the API (``Store.account_for_key``)
+        self.parent_lookup = parent_lookup  # subaccounts made through the API
+
+    @staticmethod
+    def is_key(authorization: Optional[str]) -> bool:
+        """Do these credentials name an API key (``SK…``), not an account's SID and token?
+        Twilio: only a main account's own SID and auth token reach its subaccounts' resources
+        ("Main account API Keys are only available to access main account resources")."""
+        basic = parse_basic(authorization)
+        return basic is not None and basic[0][:2] == "SK"
 
     def is_standard_key(self, authorization: Optional[str]) -> bool:
         """Do these (already accepted) credentials name a key made through the Keys API? Such a
@@ -66,10 +90,17 @@ class Authenticator:
 
     def token_for(self, account_sid: str) -> Optional[str]:
         """The account's auth token as the fake knows it: the configured one, or
-        ``DEFAULT_AUTH_TOKEN`` while none are configured; None for an account not configured."""
+        ``DEFAULT_AUTH_TOKEN`` while none are configured; a subaccount's is derived from its
+        main account's (``subaccount_token``); None for an account not configured."""
         if self.credentials is None:
             return DEFAULT_AUTH_TOKEN
-        return self.credentials.get(account_sid)
+        token = self.credentials.get(account_sid)
+        if token is None and self.parent_lookup is not None:
+            parent = self.parent_lookup(account_sid)
+            parent_token = self.credentials.get(parent) if parent is not None else None
+            if parent_token is not None:
+                return subaccount_token(parent_token, account_sid)
+        return token
 
     def account_for(self, authorization: Optional[str]) -> str:
         """The account SID the credentials speak for; 401/20003 for anything else."""
@@ -80,7 +111,7 @@ class Authenticator:
         if ACCOUNT_SID.match(user):
             if self.credentials is None:
                 return user
-            expected = self.credentials.get(user)
+            expected = self.token_for(user)
             if expected is not None and hmac.compare_digest(expected, secret):
                 return user
         elif user in self.api_keys:

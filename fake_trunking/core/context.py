@@ -23,6 +23,14 @@ class Context:
     base_url: str  # scheme://host the request came in on, e.g. https://trunking.twilio.com
     path: str  # the request path, for 404 messages
     auth: Optional[Authenticator] = None  # who may call (an Account shows its auth token)
+    # the account the credentials are for, when it is not ``account`` (a main account acting
+    # on one of its subaccounts' v2010 paths); None: the account itself
+    caller: Optional[str] = None
+
+    @property
+    def caller_sid(self) -> str:
+        """The account the request's credentials authenticate as."""
+        return self.caller if self.caller is not None else self.account.sid
 
     def not_found(self) -> errors.TwilioError:
         return errors.not_found(self.path)

@@ -198,6 +198,9 @@ class Store:
         self.held_numbers: Dict[str, datetime] = JournaledDict(("", "held_numbers"))
         # SK sid -> account of every API key made through the Keys API (authentication index)
         self.key_accounts: Dict[str, str] = JournaledDict(("", "key_accounts"))
+        # AC sid -> the account's own record (``core.accounts``): every subaccount made through
+        # ``CreateAccount``, and a main account once it was updated (until then it is derived)
+        self.account_records: Dict[str, Record] = JournaledDict(("", "account_records"))
         # SK sid -> (its secret hash, SHA-256 of the secret last verified against it): a key's
         # later requests cost one SHA-256, not a PBKDF2 (memory only, never dumped; a new hash,
         # a deleted key or a load makes the entry stale)
@@ -218,6 +221,7 @@ class Store:
             "numbers": self.numbers,
             "held_numbers": self.held_numbers,
             "key_accounts": self.key_accounts,
+            "account_records": self.account_records,
         }
 
     @contextmanager
@@ -277,6 +281,7 @@ class Store:
             self.numbers.clear()
             self.held_numbers.clear()
             self.key_accounts.clear()
+            self.account_records.clear()
             self._verified_keys.clear()
             if self.seed is not None:
                 self._rng = random.Random(self.seed)
@@ -401,6 +406,14 @@ class Store:
         obj.update(fields)
         registry.add(sid, obj)
         return obj
+
+    def parent_of(self, account_sid: str) -> Optional[str]:
+        """The main account that owns the subaccount ``account_sid``; None for a main account
+        (or one the fake has no record of). Authentication asks this (``core.auth``)."""
+        with self.lock:
+            found = self.account_records.get(account_sid)
+        owner = found.get("owner_account_sid") if found is not None else None
+        return owner if isinstance(owner, str) and owner != account_sid else None
 
     def forget_key(self, key_sid: str) -> None:
         """A deleted API key: it authenticates no more."""

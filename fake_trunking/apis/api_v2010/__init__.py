@@ -39,7 +39,8 @@ RESOURCES: Tuple[Resource, ...] = (
     *TYPE_LISTS,
 )
 
-Route = Tuple[Resource, str, Optional[str], Optional[str], bool]
+# (resource, the path's account (None: the Accounts list, which names none), parent, item, is list)
+Route = Tuple[Resource, Optional[str], Optional[str], Optional[str], bool]
 
 # A compiled path template: its segments (a literal, or a placeholder's validator), the resource,
 # whether it is the list path, and the index of the placeholders that are the account, the
@@ -96,7 +97,8 @@ def route(path: str) -> Route:
     literal segment is equal and every placeholder passes its validator (the account an ``AC``
     SID, an item or parent id its resource's ``valid_sid``), so ``IncomingPhoneNumbers/Local``
     is never read as a number SID. The parent is the placeholder just before the item (or the
-    list's last one); the account is ``{AccountSid}`` (or the item, for the Account itself).
+    list's last one); the account is ``{AccountSid}`` (or the item, for the Account itself;
+    None for the Accounts list).
     """
     if not path.endswith(wire.SUFFIX):
         raise errors.not_found(path)
@@ -112,7 +114,7 @@ def route(path: str) -> Route:
             else:
                 break
         else:
-            account = values[0]
+            account = values[0] if values else None
             if is_list:
                 return resource, account, values[-1] if len(values) > 1 else None, None, True
             parent = values[-2] if len(values) > 2 else None

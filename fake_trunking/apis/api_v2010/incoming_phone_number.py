@@ -20,6 +20,9 @@ Rules (spec; Twilio's error pages; docs/decisions.md "Phone numbers"):
   nulls ``voice_application_sid``; ``TrunkSid=`` takes it off. A ``VoiceApplicationSid`` takes it
   off its trunk ("Setting a voice_application_sid will automatically delete your trunk_sid and
   vice versa"). A trunk that is not the caller's is 400/20001 and changes nothing.
+- ``AccountSid`` (update) moves the number between a main account and its subaccounts, on the
+  main account's credentials (``core.accounts.check_transfer``: 401/20003, 400/21473 not related,
+  400/21472 not active); it keeps its SID and leaves its trunk, which is the losing account's.
 - Delete releases the number: it leaves its trunk and the account, and is for sale again (after
   ``number_hold_days`` of the fake's clock, when set: 21422 meanwhile, for every account).
 - Lists filter by ``PhoneNumber`` (digits and ``*`` for one digit, anywhere in the number; a
@@ -29,12 +32,14 @@ Rules (spec; Twilio's error pages; docs/decisions.md "Phone numbers"):
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Callable, ClassVar, Dict, List, Mapping, Optional, Tuple
 
-from ...core import errors, numbering, owned_numbers
+from ...core import accounts, errors, numbering, owned_numbers
 from ...core.collection import Collection, Record
 from ...core.jsontext import COMMA, encode
 from ...core.params import Param, sid_param
+from ...core.store import Account
 from . import wire
 from .base import Context, RegistryResource
 from .wire import rfc2822
@@ -212,12 +217,20 @@ class IncomingPhoneNumber(RegistryResource):
         obj = self.get(ctx, parent, sid)
         values = dict(values)
         moved_to = values.pop("account_sid", None)
-        if moved_to is not None and moved_to != ctx.account.sid:
-            raise errors.invalid_parameter(
-                "AccountSid", "moving a number to another account is not served by the fake"
-            )
-        self._check_trunk(ctx, values)
-        return self._apply(ctx, obj, values)
+        if moved_to is None or moved_to == ctx.account.sid:
+            self._check_trunk(ctx, values)
+            return self._apply(ctx, obj, values)
+        # a transfer (core.accounts): checked whole first, so a refused one changes nothing;
+        # the other parameters then apply in the gaining account (a TrunkSid names its trunk)
+        store = ctx.store
+        accounts.check_transfer(store, ctx.caller_sid, ctx.account.sid, moved_to)
+        gaining = store.accounts.get(moved_to) or Account(moved_to)
+        there = replace(ctx, account=gaining, caller=ctx.caller_sid)
+        self._check_trunk(there, values)
+        there = replace(there, account=accounts.transfer_number(store, ctx.account, obj, moved_to))
+        moved = there.account.registry["PN"].get(obj["sid"])
+        assert moved is not None
+        return self._apply(there, moved, values)
 
     def delete(self, ctx: Context, parent: Optional[str], sid: str) -> None:
         owned_numbers.release(ctx.store, ctx.account, self.get(ctx, parent, sid))
