@@ -38,7 +38,7 @@ from .core import accounts, errors
 from .core.auth import Authenticator
 from .core.collection import Collection, Record
 from .core.context import Context
-from .core.hosts import API_V2010, TRUNKING_V1, api_of
+from .core.hosts import API_V2010, TRUNKING_V1, api_of_base
 from .core.jsontext import EncodedJSON, encode_bytes
 from .core.messages import Request, Response
 from .core.params import Param, parse_form
@@ -285,7 +285,7 @@ class Handler:
         """
         path = request.path
         tree = path_api(path)
-        host = api_of(request.base_url + "/")
+        host = api_of_base(request.base_url)
         if tree is None or (host is not None and host != tree):
             raise errors.not_found(path)
         if tree == TRUNKING_V1:

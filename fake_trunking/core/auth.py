@@ -11,7 +11,7 @@ import base64
 import binascii
 import hashlib
 import hmac
-from typing import Callable, Mapping, Optional, Tuple
+from typing import Callable, Dict, Mapping, Optional, Tuple
 
 from . import errors
 from .ids import ACCOUNT_SID
@@ -27,9 +27,30 @@ ParentLookup = Callable[[str], Optional[str]]
 DEFAULT_AUTH_TOKEN = "fake-trunking-auth-token"
 
 
+_PARSED: Dict[str, Optional[Tuple[str, str]]] = {}  # the last values seen (a pure function)
+_PARSED_SIZE = 256
+_PARSED_LONGEST = 1024  # a longer value is parsed every time, never kept
+
+
 def parse_basic(authorization: Optional[str]) -> Optional[Tuple[str, str]]:
-    """``(user, secret)`` of a Basic ``Authorization`` value; None for anything else."""
-    if not authorization or authorization[:6].lower() != "basic ":
+    """``(user, secret)`` of a Basic ``Authorization`` value; None for anything else.
+
+    Every request is authenticated, nearly always with the same few values: the answers for
+    the last ``_PARSED_SIZE`` values (of a sane length) are kept, so a request costs a lookup."""
+    if not authorization:
+        return None
+    if authorization in _PARSED:
+        return _PARSED[authorization]
+    parsed = _parse_basic(authorization)
+    if len(authorization) <= _PARSED_LONGEST:
+        if len(_PARSED) >= _PARSED_SIZE:
+            _PARSED.clear()
+        _PARSED[authorization] = parsed
+    return parsed
+
+
+def _parse_basic(authorization: str) -> Optional[Tuple[str, str]]:
+    if authorization[:6].lower() != "basic ":
         return None
     try:
         decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode("utf-8")

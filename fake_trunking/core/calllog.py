@@ -42,6 +42,8 @@ def redact_call(call: Call) -> Call:
     from it (``fake.calls``, the server's request log, ``save_cassette``). The client's own
     response is another object, unchanged."""
     request, response = call.request, call.response
+    if not request.body and (not response.body or response.holds_secrets is False):
+        return call  # nothing to scan: a GET or DELETE answered by a resource with no secret
     body = redact_form_bytes(request.body) if request.body else request.body
     answer = response.body
     if answer and response.holds_secrets is not False:
@@ -126,7 +128,12 @@ class CallLog(List["Call"]):
 
     # -- adding ----------------------------------------------------------------------------
     def append(self, call: Call) -> None:
-        call = self._shrink(redact_call(call))
+        call = redact_call(call)
+        if self.limit is None and self.max_bytes is None and self.max_body is None:
+            with self._lock:  # unbounded (in process, by default): nothing to cut or drop
+                list.append(self, call)
+            return
+        call = self._shrink(call)
         with self._lock:
             list.append(self, call)
             if self.max_bytes is not None:  # the size of every call is a cost on every request

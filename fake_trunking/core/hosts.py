@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Optional
+from typing import Dict, Optional
 
 DEFAULT_BASE_URL = "https://trunking.twilio.com"
 V2010_BASE_URL = "https://api.twilio.com"
@@ -48,6 +48,21 @@ def api_of(url: str) -> Optional[str]:
     if V2010_HOST_RE.match(url) is not None:
         return API_V2010
     return None
+
+
+_BASE_APIS: Dict[str, Optional[str]] = {}
+
+
+def api_of_base(base_url: str) -> Optional[str]:
+    """``api_of`` for a request's ``scheme://host[:port]`` (the handler asks on every request;
+    the answers for the few bases a process sees are kept, up to 256)."""
+    if base_url in _BASE_APIS:
+        return _BASE_APIS[base_url]
+    found = api_of(base_url + "/")
+    if len(_BASE_APIS) >= 256:
+        _BASE_APIS.clear()
+    _BASE_APIS[base_url] = found
+    return found
 
 
 def is_served_url(url: str) -> bool:

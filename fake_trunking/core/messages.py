@@ -46,6 +46,11 @@ class Redacted:
 
 
 def _redacted(headers: Mapping[str, str]) -> Dict[str, Any]:
+    if "".join(headers).islower() or not headers:  # lower-case names, as every adapter makes
+        out: Dict[str, Any] = dict(headers)
+        for name in SECRET_HEADERS.intersection(out):
+            out[name] = Redacted(out[name])
+        return out
     return {k: Redacted(v) if k.lower() in SECRET_HEADERS else v for k, v in headers.items()}
 
 

@@ -61,7 +61,9 @@ def _to_request(prepared: Any) -> Request:
         body = body.encode("utf-8")
     elif not isinstance(body, bytes):  # a file-like or generator body
         body = b"".join(c if isinstance(c, bytes) else str(c).encode() for c in body)
-    headers = {k.lower(): v for k, v in prepared.headers.items()}
+    given = prepared.headers
+    lower_items = getattr(given, "lower_items", None)  # requests' CaseInsensitiveDict
+    headers = dict(lower_items()) if lower_items else {k.lower(): v for k, v in given.items()}
     return Request(
         method=prepared.method,
         path=parts.path,
