@@ -4,8 +4,10 @@ may ever serve a stale, foreign or unredacted answer."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 
+from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
 from fake_trunking import FakeTrunkingService
@@ -110,3 +112,53 @@ def test_an_answer_the_handler_did_not_make_is_scanned() -> None:
     body = json.dumps({"sid": "TK" + "0" * 32, "secret": "s3cr3t-value"}).encode()
     log.append(Call(Request("GET", "/v1/Trunks"), Response(200, {}, body), 0.0))
     assert b"s3cr3t-value" not in log[0].response.body
+
+
+def test_items_kept_across_writes_are_never_stale() -> None:
+    """Every kind of change to a trunk (its fields, its recording, its associations, its host)
+    shows in the next page; a page of a fake that kept items equals one rendered from scratch."""
+    import random
+
+    rng = random.Random(11)
+    with FakeTrunkingService(seed=8) as fake:
+        client = fake.client()
+        trunks = client.trunking.v1.trunks
+        sids = [t.sid for t in (trunks.create(friendly_name=f"t{k}") for k in range(6))]
+        lists = [fake.seed_credential_list() for _ in range(2)]
+        acls = [fake.seed_ip_access_control_list() for _ in range(2)]
+        edge = Client(fake.default_account_sid, fake.auth_token(), edge="sydney")
+        for step in range(60):
+            sid = rng.choice(sids)
+            action = rng.randrange(6)
+            if action == 0:
+                trunks(sid).update(friendly_name=f"n{step}", secure=rng.random() < 0.5)
+            elif action == 1:
+                trunks(sid).recordings().update(
+                    mode=rng.choice(["do-not-record", "record-from-ringing"])
+                )
+            elif action == 2:
+                with contextlib.suppress(TwilioRestException):  # already associated: 400
+                    trunks(sid).credentials_lists.create(credential_list_sid=rng.choice(lists))
+            elif action == 3:
+                for cl in trunks(sid).credentials_lists.list():
+                    trunks(sid).credentials_lists(cl.sid).delete()
+            elif action == 4:
+                with contextlib.suppress(TwilioRestException):
+                    trunks(sid).ip_access_control_lists.create(
+                        ip_access_control_list_sid=rng.choice(acls)
+                    )
+            else:
+                trunks(sid).update(cnam_lookup_enabled=rng.random() < 0.5)
+            for view in (trunks, edge.trunking.v1.trunks):
+                view.page(page_size=4)
+                kept = fake.calls[-1].response.body
+                fresh = FakeTrunkingService(seed=8)
+                fresh.load_state(fake.dump_state())
+                with fresh:
+                    client_of_fresh = (
+                        fresh.client()
+                        if view is trunks
+                        else Client(fresh.default_account_sid, fresh.auth_token(), edge="sydney")
+                    )
+                    client_of_fresh.trunking.v1.trunks.page(page_size=4)
+                    assert fresh.calls[-1].response.body == kept, step

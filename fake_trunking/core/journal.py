@@ -27,6 +27,7 @@ from typing import Any, Dict, Optional, Set, Tuple
 CollectionKey = Tuple[str, str, str, str]  # (account, parent, name, sid)
 MapKey = Tuple[str, str, Any]  # (account, name, key)
 
+
 class Journal:
     """What one write touched (see the module docstring)."""
 

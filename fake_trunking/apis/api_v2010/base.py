@@ -14,7 +14,7 @@ resource under another (``parent``) lives under the parent's instance path, e.g.
 from __future__ import annotations
 
 import re
-from typing import Any, ClassVar, Dict, FrozenSet, Mapping, Optional, Tuple
+from typing import Any, ClassVar, Dict, FrozenSet, Hashable, Mapping, Optional, Tuple
 
 from ...core.collection import Collection, Record
 from ...core.context import Context
@@ -154,6 +154,12 @@ class Resource:
 
     def render(self, ctx: Context, record: Record) -> Dict[str, Any]:
         raise NotImplementedError
+
+    def render_key(self, ctx: Context, record: Record) -> Optional[Hashable]:
+        """A hashable value of everything ``render`` reads for ``record`` (equal keys, equal
+        items), so the handler may keep the encoded item across writes; None (the default):
+        rendered every time a page is."""
+        return None
 
     def list_body(
         self,

@@ -162,9 +162,7 @@ class IncomingPhoneNumber(RegistryResource):
         elif area_code is not None:
             if not numbering.valid_area_code(area_code):
                 raise errors.TwilioError(400, 21451, f"AreaCode {area_code} is invalid")
-            picked = numbering.pick(
-                salt, area_code, store.number_taken, ("Local", "TollFree")
-            )
+            picked = numbering.pick(salt, area_code, store.number_taken, ("Local", "TollFree"))
             if picked is None:
                 raise errors.TwilioError(
                     400, 21452, f"No phone numbers found in area code {area_code}"

@@ -8,7 +8,7 @@ transport-neutral handler routes to these and knows nothing resource-specific.
 from __future__ import annotations
 
 import re
-from typing import Any, ClassVar, Dict, FrozenSet, Optional, Tuple
+from typing import Any, ClassVar, Dict, FrozenSet, Hashable, Optional, Tuple
 
 from ...core.collection import Collection, Record
 from ...core.context import Context
@@ -91,6 +91,12 @@ class Resource:
 
     def render(self, ctx: Context, record: Record) -> Dict[str, Any]:
         raise NotImplementedError
+
+    def render_key(self, ctx: Context, record: Record) -> Optional[Hashable]:
+        """A hashable value of everything ``render`` reads for ``record`` (equal keys, equal
+        items), so the handler may keep the encoded item across writes; None (the default):
+        rendered every time a page is."""
+        return None
 
     def on_trunk_deleted(self, ctx: Context, trunk_sid: str) -> None:
         """Cascade: a deleted trunk's items of this resource go with it."""

@@ -13,7 +13,8 @@ trunk's credential-list and IP-ACL associations. Deleting a trunk cascades to it
 from __future__ import annotations
 
 import re
-from typing import Any, ClassVar, Dict, List, Optional, Tuple
+from operator import itemgetter
+from typing import Any, ClassVar, Dict, Hashable, List, Optional, Tuple
 
 from ...core import errors
 from ...core.collection import Collection, Record
@@ -54,6 +55,12 @@ LINKS = (
 LINK_SUFFIXES = tuple((key, "/" + segment) for key, segment in LINKS)
 # (association collection key, auth type it adds), in the order Twilio lists the types
 AUTH_LABELS = (("credential_lists", "CREDENTIAL_LIST"), ("ip_access_control_lists", "IP_ACL"))
+# every field of a trunk's record that ``Trunk.render`` shows (``Trunk.render_key``)
+_RENDERED_FIELDS = itemgetter(
+    "sid", "account_sid", "domain_name", "disaster_recovery_method", "disaster_recovery_url",
+    "friendly_name", "secure", "recording", "transfer_mode", "transfer_caller_id",
+    "cnam_lookup_enabled", "symmetric_rtp_enabled", "date_created", "date_updated",
+)  # fmt: skip
 
 DEFAULTS: Dict[str, Any] = {
     "friendly_name": None,
@@ -166,6 +173,19 @@ class Trunk(Resource):
         if record["domain_name"] is not None:
             ctx.store.release_domain(record["domain_name"], deleted=True)
         ctx.account.trunks.remove(sid)
+
+    def render_key(self, ctx: Context, record: Record) -> Optional[Hashable]:
+        """Everything ``render`` reads, as one hashable value: the record's fields, which kinds
+        of list are associated, and the host. Equal keys render equal items, so a page keeps
+        the encoded items of unchanged trunks across writes (``Handler``)."""
+        sid = record["sid"]
+        get = ctx.account.children.get
+        return (
+            ctx.base_url,
+            _RENDERED_FIELDS(record),
+            bool(get((sid, "credential_lists"))),
+            bool(get((sid, "ip_access_control_lists"))),
+        )
 
     def render(self, ctx: Context, record: Record) -> Dict[str, Any]:
         # the one per-item cost of a page rendered after a write: plain lookups, no helper
