@@ -263,27 +263,50 @@ class Found:
 
 
 def classify(number: str) -> Optional[Found]:
-    """The country, type and block of an E.164 ``number`` the fake sells, else None."""
+    """The country, type and block of an E.164 ``number`` the fake sells, else None.
+
+    Every buy asks: the blocks are indexed once by ``calling code + prefix`` (``_block_index``),
+    so a number is checked against the few blocks its leading digits can be in, in the order
+    the countries and plans list them (the first that fits wins, as in a scan of them all)."""
     if not (2 <= len(number) <= 16 and number[0] == "+" and number[1:].isdigit()):
         return None
     digits = number[1:]
-    for country in COUNTRIES.values():
+    index, lengths = _block_index()
+    candidates: List[Tuple[int, Country, str, Block]] = []
+    for length in lengths:
+        candidates.extend(index.get(digits[:length], ()))
+    candidates.sort(key=lambda c: c[0])
+    for _order, country, kind, block in candidates:
         cc = country.calling_code
-        if not digits.startswith(cc):
+        if len(digits) != block.digits(cc):
             continue
+        rest = digits[len(cc) + len(block.prefix) :]
+        if rest[0] not in block.first:
+            continue
+        if country.nanp and not _nanp_exchange_ok(rest):
+            continue
+        if country.code == "CA" and kind == "TollFree":
+            continue  # a NANP toll-free number is the US's (it is the same number)
+        return Found(country, kind, block)
+    return None
+
+
+_BlockIndex = Tuple[Dict[str, List[Tuple[int, "Country", str, Block]]], Tuple[int, ...]]
+
+
+@functools.lru_cache(maxsize=1)
+def _block_index() -> _BlockIndex:
+    """``calling code + prefix`` -> the blocks it starts (with their scan order), and the
+    lengths such keys have."""
+    index: Dict[str, List[Tuple[int, Country, str, Block]]] = {}
+    order = 0
+    for country in COUNTRIES.values():
         for kind, blocks in country.plans.items():
             for block in blocks:
-                if len(digits) != block.digits(cc) or not digits.startswith(cc + block.prefix):
-                    continue
-                rest = digits[len(cc) + len(block.prefix) :]
-                if rest[0] not in block.first:
-                    continue
-                if country.nanp and not _nanp_exchange_ok(rest):
-                    continue
-                if country.code == "CA" and kind == "TollFree":
-                    continue  # a NANP toll-free number is the US's (it is the same number)
-                return Found(country, kind, block)
-    return None
+                key = country.calling_code + block.prefix
+                index.setdefault(key, []).append((order, country, kind, block))
+                order += 1
+    return index, tuple(sorted({len(k) for k in index}))
 
 
 # -- what a number is --------------------------------------------------------------------------
@@ -291,6 +314,7 @@ def classify(number: str) -> Optional[Found]:
 _PROCESS_SALT = secrets.randbits(64)
 
 
+@functools.lru_cache(maxsize=64)
 def salt_for(seed: Optional[int]) -> str:
     """The salt of a store's inventory: its seed, or a random one per process."""
     return f"seed:{seed}" if seed is not None else f"salt:{_PROCESS_SALT}"
