@@ -47,10 +47,24 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+# (second since the epoch, its text), replaced whole (one atomic assignment: threads share it)
+_last_date: Tuple[float, str] = (float("nan"), "")
+
+
 def format_date(moment: datetime) -> str:
+    """``moment`` (aware) as the store keeps dates: ISO 8601 UTC to the second. Every write
+    stamps one or two; the text of the last second formatted is kept (``strftime`` is the
+    cost)."""
     if moment.tzinfo is None:
         raise ValueError("the clock must return an aware datetime")
-    return moment.astimezone(timezone.utc).strftime(DATE_FORMAT)
+    global _last_date
+    second = moment.timestamp() // 1
+    last = _last_date
+    if last[0] == second:
+        return last[1]
+    text = moment.astimezone(timezone.utc).strftime(DATE_FORMAT)
+    _last_date = (second, text)
+    return text
 
 
 class _Write:
