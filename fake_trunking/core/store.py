@@ -67,6 +67,24 @@ def format_date(moment: datetime) -> str:
     return text
 
 
+def _hold(table: Dict[str, datetime], key: str, now: datetime, days: int) -> None:
+    """Hold ``key`` in ``table`` (key -> until, oldest first) for ``days`` from ``now``: a
+    deleted trunk's domain, a released number. A few expired holds are swept from the front
+    first, so churn cannot grow the table without bound (amortised O(1): each entry is swept at
+    most once); the key is re-inserted last, so the order stays oldest first."""
+    for _ in range(2):
+        oldest = next(iter(table), None)
+        if oldest is None or table[oldest] > now:
+            break
+        del table[oldest]
+    table.pop(key, None)
+    table[key] = (now + timedelta(days=days)).replace(microsecond=0)
+
+
+def _live(table: Dict[str, datetime], now: datetime) -> Dict[str, datetime]:
+    return {k: v for k, v in table.items() if v > now}
+
+
 class _Write:
     """``Store.writing``'s context manager. Without a persister and outside another write (the
     in-process case: every write of a test) it is just the lock and a new ``generation``; else
@@ -405,22 +423,11 @@ class Store:
         days = self.domain_reservation_days
         if not deleted or not days:
             return
-        now = self.clock()
-        # sweep a few expired reservations from the front, so churn cannot grow the table
-        # without bound (amortised O(1): each entry is swept at most once)
-        reserved = self.reserved_domains
-        for _ in range(2):
-            oldest = next(iter(reserved), None)
-            if oldest is None or reserved[oldest] > now:
-                break
-            del reserved[oldest]
-        reserved.pop(key, None)  # re-inserted last: the order stays oldest first
-        reserved[key] = (now + timedelta(days=days)).replace(microsecond=0)
+        _hold(self.reserved_domains, key, self.clock(), days)
 
     def live_reservations(self) -> Dict[str, datetime]:
         """The reservations that have not expired yet (a copy), oldest first."""
-        now = self.clock()
-        return {k: v for k, v in self.reserved_domains.items() if v > now}
+        return _live(self.reserved_domains, self.clock())
 
     # -- numbers on hold after a release (``number_hold_days``) ------------------------------
     def number_taken(self, number: str) -> bool:
@@ -439,20 +446,11 @@ class Store:
         days = self.number_hold_days
         if not days:
             return
-        now = self.clock()
-        held = self.held_numbers
-        for _ in range(2):  # amortised O(1) sweep of expired holds, as ``release_domain``'s
-            oldest = next(iter(held), None)
-            if oldest is None or held[oldest] > now:
-                break
-            del held[oldest]
-        held.pop(number, None)  # re-inserted last: the order stays oldest first
-        held[number] = (now + timedelta(days=days)).replace(microsecond=0)
+        _hold(self.held_numbers, number, self.clock(), days)
 
     def live_holds(self) -> Dict[str, datetime]:
         """The holds that have not expired yet (a copy), oldest first."""
-        now = self.clock()
-        return {k: v for k, v in self.held_numbers.items() if v > now}
+        return _live(self.held_numbers, self.clock())
 
     def new_registry_object(self, account: Account, prefix: str, fields: Dict[str, Any]) -> Record:
         """A new API-v2010 object of kind ``prefix`` in ``account``'s registry: a fresh SID, the
