@@ -274,7 +274,7 @@ class Handler:
                     ctx, resource, parent, sid, is_collection, method, form, request
                 )
             finally:
-                if method != "GET" and not account.is_empty():
+                if method != "GET" and acting not in store.accounts and not account.is_empty():
                     store.accounts.setdefault(acting, account)
 
     def route_request(
