@@ -625,3 +625,160 @@ def test_the_admin_endpoints_serve_v2010() -> None:
         admin.reset()
         assert client.sip.credential_lists.list() == []
         assert client.incoming_phone_numbers.list() == []
+
+
+# -- a cassette saved from an edge host -----------------------------------------------------------
+
+
+def _edge_flow(client: Any) -> List[Any]:
+    cl = client.sip.credential_lists.create(friendly_name="L")
+    client.sip.credential_lists(cl.sid).credentials.create(username="a", password=PASSWORD)
+    offer = client.available_phone_numbers("US").local.list(area_code=415, limit=1)[0]
+    number = client.incoming_phone_numbers.create(phone_number=offer.phone_number)
+    trunk = client.trunking.v1.trunks.create(friendly_name="t")
+    client.trunking.v1.trunks(trunk.sid).phone_numbers.create(phone_number_sid=number.sid)
+    return [cl.sid, number.phone_number, trunk.sid, len(client.sip.credential_lists.list())]
+
+
+def test_a_cassette_saved_on_an_edge_host_verifies_replays_and_loads(tmp_path: Any) -> None:
+    from fake_trunking.cassettes import open_backend, verify
+
+    edge = {"edge": "sydney", "region": "au1"}
+    with FakeTrunkingService(seed=0) as fake:  # seed 0: what verify searches with
+        expected = _edge_flow(Client(fake.default_account_sid, fake.auth_token(), **edge))
+        path = fake.save_cassette(tmp_path / "edge.yaml")
+    text = path.read_text()
+    assert "https://api.sydney.au1.twilio.com/2010-04-01/" in text
+    assert "https://trunking.sydney.au1.twilio.com/v1/" in text and PASSWORD not in text
+    result = verify(path)
+    assert result.ok, result.report()
+    for make in (lambda c: c, lambda c: Client(c.username, c.password, c.account_sid, **edge)):
+        with open_backend("replay", path, {}) as backend:
+            assert _edge_flow(make(backend.client())) == expected
+    with FakeTrunkingService(seed=5) as other:
+        other.load_cassette(path)
+        (number,) = other.client().incoming_phone_numbers.list()
+        assert (number.phone_number, number.trunk_sid) == (expected[1], expected[2])
+
+
+# -- v2010 paging rules, as tests/test_pagination.py pins them for Trunking -----------------------
+
+
+@pytest.mark.parametrize("name", sorted(LISTS))
+def test_v2010_paging_refuses_what_trunking_refuses(
+    fake: FakeTrunkingService, client: Any, name: str
+) -> None:
+    lister, made = LISTS[name](client)
+    items = lister(client)
+    status, body = list_error(items.page, page_number=1)
+    assert (status, body["code"], body["message"]) == (
+        400, 20001, "PageToken is required for paging.",
+    )  # fmt: skip
+    prefix = made[0][:2]
+    for token in ("garbage", "PA", "PZ" + made[0], "pa" + made[0], "PA" + prefix + "0" * 32,
+                  "PATK" + "0" * 32):  # fmt: skip
+        status, body = list_error(items.page, page_token=token, page_size=2)
+        assert (status, body["code"], body["message"]) == (400, 21481, "Invalid PageToken"), token
+    for size in ("0", "-1", "abc"):
+        status, body = list_error(items.page, page_size=size)
+        assert (status, body["code"]) == (400, 20001), size
+    items.page(page_size=5000)
+    assert fake.calls[-1].body["page_size"] == 1000  # clamped, as Trunking's
+    items.page()
+    assert fake.calls[-1].body["page_size"] == 50  # the default
+    assert fake.calls[-1].body["next_page_uri"] is None
+    # a token of another collection (the same account's)
+    other_cl = fake.seed_credential_list(friendly_name="other") if prefix != "CL" else None
+    foreign = other_cl or fake.seed_ip_access_control_list(friendly_name="other")
+    status, body = list_error(items.page, page_token="PA" + foreign)
+    assert (status, body["code"]) == (400, 21481)
+
+
+def test_a_token_of_another_lists_credentials_is_refused(client: Any) -> None:
+    one, two = (client.sip.credential_lists.create(friendly_name=n).sid for n in ("a", "b"))
+    mine = client.sip.credential_lists(one).credentials.create(username="u", password=PASSWORD)
+    client.sip.credential_lists(two).credentials.create(username="u", password=PASSWORD)
+    status, body = list_error(
+        client.sip.credential_lists(two).credentials.page, page_token="PA" + mine.sid
+    )
+    assert (status, body["code"]) == (400, 21481)
+
+
+class _Kind:
+    def __init__(
+        self,
+        lister: Callable[[Any], Any],
+        make: Callable[[Any, int], str],
+        page_kwargs: Dict[str, Any],
+    ) -> None:
+        self.lister, self.make, self.page_kwargs = lister, make, page_kwargs
+
+
+def _walk_kinds(client: Any) -> Dict[str, _Kind]:
+    cl = client.sip.credential_lists.create(friendly_name="walked").sid
+    al = client.sip.ip_access_control_lists.create(friendly_name="walked").sid
+    return {
+        "credential_lists": _Kind(
+            lambda c: c.sip.credential_lists,
+            lambda c, i: c.sip.credential_lists.create(friendly_name=f"w{i}").sid, {},
+        ),
+        "credentials": _Kind(
+            lambda c: c.sip.credential_lists(cl).credentials,
+            lambda c, i: c.sip.credential_lists(cl).credentials.create(
+                username=f"w{i}", password=PASSWORD).sid, {},
+        ),
+        "ip_addresses": _Kind(
+            lambda c: c.sip.ip_access_control_lists(al).ip_addresses,
+            lambda c, i: c.sip.ip_access_control_lists(al).ip_addresses.create(
+                friendly_name=f"w{i}", ip_address=f"198.51.100.{i % 250}").sid, {},
+        ),
+        "keys": _Kind(lambda c: c.keys, lambda c, i: c.new_keys.create().sid, {}),
+        # a filtered list: every other number made is outside the filter
+        "incoming_phone_numbers?PhoneNumber": _Kind(
+            lambda c: c.incoming_phone_numbers,
+            lambda c, i: c.incoming_phone_numbers.create(area_code="415" if i % 2 else "212").sid,
+            {"phone_number": "+1212"},
+        ),
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize(
+    "name", ["credential_lists", "credentials", "ip_addresses", "keys",
+             "incoming_phone_numbers?PhoneNumber"],
+)  # fmt: skip
+def test_a_v2010_walk_never_repeats_or_skips_under_writes(
+    client: Any, name: str, seed: int
+) -> None:
+    import random
+
+    kind = _walk_kinds(client)[name]
+    items = kind.lister(client)
+    counter = iter(range(10_000))
+    live = [kind.make(client, next(counter)) for _ in range(16)]
+    fetch = kind.page_kwargs
+    matching = (
+        (lambda sid: sid in {n.sid for n in items.list(**fetch)}) if fetch else (lambda sid: True)
+    )
+    rng = random.Random(seed)
+    throughout = {s for s in live if matching(s)}
+    served: List[str] = []
+    page = items.page(page_size=3, **fetch)
+    while page is not None:
+        records = [r.sid for r in page]
+        served.extend(records)
+        if records and rng.random() < 0.3:  # the next page's anchor goes
+            items(records[-1]).delete()
+            live.remove(records[-1])
+            throughout.discard(records[-1])
+        for _ in range(rng.randint(0, 2)):
+            if live and rng.random() < 0.6:
+                victim = live.pop(rng.randrange(len(live)))
+                items(victim).delete()
+                throughout.discard(victim)
+            else:
+                live.append(kind.make(client, next(counter)))
+        page = page.next_page()
+    assert len(served) == len(set(served)), "a walk served an item twice"
+    assert throughout <= set(served), "a walk skipped an item that existed throughout"
+    assert all(matching(s) for s in served if s in live)
