@@ -82,9 +82,7 @@ def _acls(client: Any) -> Tuple[Lister, List[str]]:
 def _ip_addresses(client: Any) -> Tuple[Lister, List[str]]:
     al = client.sip.ip_access_control_lists.create(friendly_name="Office").sid
     ips = client.sip.ip_access_control_lists(al).ip_addresses
-    made = _five(
-        lambda i: ips.create(friendly_name=f"gw{i}", ip_address=f"192.0.2.{i + 1}").sid
-    )
+    made = _five(lambda i: ips.create(friendly_name=f"gw{i}", ip_address=f"192.0.2.{i + 1}").sid)
     return (lambda c: c.sip.ip_access_control_lists(al).ip_addresses), made
 
 
@@ -188,7 +186,8 @@ def test_searches_and_the_country_list_answer_every_entry_point(client: Any) -> 
     countries = client.available_phone_numbers
     codes = [c.country_code for c in countries.list()]
     assert [c.country_code for c in countries.stream()] == codes
-    assert [c.country_code for c in countries.page()] == codes and countries.page().next_page() is None
+    assert [c.country_code for c in countries.page()] == codes
+    assert countries.page().next_page() is None
 
 
 # -- the whole flow on the async client ----------------------------------------------------------
@@ -325,7 +324,7 @@ def test_the_flow_on_an_edge_or_region_host(
     offer = client.available_phone_numbers("US").local.list(area_code=415, limit=1)[0]
     number = client.incoming_phone_numbers.create(phone_number=offer.phone_number)
     trunk = client.trunking.v1.trunks.create(friendly_name="edge")
-    assert trunk.url.startswith(f"https://trunking.{host[len('api.'):]}/v1/Trunks/")
+    assert trunk.url.startswith(f"https://trunking.{host[len('api.') :]}/v1/Trunks/")
     client.trunking.v1.trunks(trunk.sid).credentials_lists.create(credential_list_sid=cl.sid)
     client.trunking.v1.trunks(trunk.sid).phone_numbers.create(phone_number_sid=number.sid)
     # the same world as the default hosts
@@ -350,8 +349,12 @@ def test_the_async_flow_on_an_edge_host(
 
 
 def _unserved(client: Any, number: str) -> List[Tuple[str, Callable[[], Any]]]:
+    numbers = client.incoming_phone_numbers
+    add_on = numbers(number).assigned_add_ons("XE" + "0" * 32)
     return [
-        ("/AssignedAddOns.json", lambda: client.incoming_phone_numbers(number).assigned_add_ons.list()),
+        ("/AssignedAddOns.json", lambda: numbers(number).assigned_add_ons.list()),
+        ("/Extensions.json", lambda: add_on.extensions.list()),
+        ("/SigningKeys.json", lambda: client.api.account.signing_keys.list()),
         ("/Calls.json", lambda: client.api.account.calls.list()),
         ("/SIP/Domains.json", lambda: client.sip.domains.list()),
         ("/Applications.json", lambda: client.api.account.applications.list()),
@@ -464,7 +467,8 @@ def test_lists_read_the_same_through_both_apis() -> None:
         client.sip.credential_lists(cl).update(friendly_name="PBX 2")
         client.sip.ip_access_control_lists(al).update(friendly_name="Office")
         pairs = [
-            (lambda: client.sip.credential_lists(cl).fetch(), lambda: trunk.credentials_lists(cl).fetch()),
+            (lambda: client.sip.credential_lists(cl).fetch(),
+             lambda: trunk.credentials_lists(cl).fetch()),
             (lambda: client.sip.ip_access_control_lists(al).fetch(),
              lambda: trunk.ip_access_control_lists(al).fetch()),
         ]  # fmt: skip
@@ -496,7 +500,9 @@ def test_a_trunking_association_moves_a_number_off_its_other_trunk(client: Any) 
     assert [n.trunk_sid for n in client.incoming_phone_numbers.list()] == [b.sid]
 
 
-def test_a_seeded_number_on_a_trunk_is_seen_by_v2010(fake: FakeTrunkingService, client: Any) -> None:
+def test_a_seeded_number_on_a_trunk_is_seen_by_v2010(
+    fake: FakeTrunkingService, client: Any
+) -> None:
     trunk = client.trunking.v1.trunks.create(friendly_name="t")
     pn = fake.seed_phone_number(phone_number="+13035550142", friendly_name="seeded")
     client.trunking.v1.trunks(trunk.sid).phone_numbers.create(phone_number_sid=pn)
@@ -521,8 +527,11 @@ def test_another_accounts_objects_are_reached_by_neither_api(fake: FakeTrunkingS
     ):
         error = rest_error(call, **kwargs)
         assert (error.status, error.code) == (404, 20404)
-    for read in (theirs.sip.credential_lists(cl).fetch, theirs.sip.ip_access_control_lists(al).fetch,
-                 theirs.incoming_phone_numbers(pn).fetch):  # fmt: skip
+    for read in (
+        theirs.sip.credential_lists(cl).fetch,
+        theirs.sip.ip_access_control_lists(al).fetch,
+        theirs.incoming_phone_numbers(pn).fetch,
+    ):
         assert (rest_error(read).status, rest_error(read).code) == (404, 20404)
     error = rest_error(theirs.incoming_phone_numbers(pn).update, trunk_sid=trunk._solution["sid"])
     assert error.status == 404
@@ -534,13 +543,17 @@ def test_the_seed_makes_the_same_world_through_both_apis() -> None:
         with FakeTrunkingService(seed=seed) as fake:
             client = fake.client()
             cl = client.sip.credential_lists.create(friendly_name="a").sid
-            cr = client.sip.credential_lists(cl).credentials.create(
-                username="u", password=PASSWORD
-            ).sid
+            cr = (
+                client.sip.credential_lists(cl)
+                .credentials.create(username="u", password=PASSWORD)
+                .sid
+            )
             al = client.sip.ip_access_control_lists.create(friendly_name="b").sid
-            ip = client.sip.ip_access_control_lists(al).ip_addresses.create(
-                friendly_name="g", ip_address="192.0.2.1"
-            ).sid
+            ip = (
+                client.sip.ip_access_control_lists(al)
+                .ip_addresses.create(friendly_name="g", ip_address="192.0.2.1")
+                .sid
+            )
             tk = client.trunking.v1.trunks.create(friendly_name="t").sid
             pn = client.incoming_phone_numbers.create(area_code="415")
             sub = client.api.accounts.create().sid
@@ -782,3 +795,44 @@ def test_a_v2010_walk_never_repeats_or_skips_under_writes(
     assert len(served) == len(set(served)), "a walk served an item twice"
     assert throughout <= set(served), "a walk skipped an item that existed throughout"
     assert all(matching(s) for s in served if s in live)
+
+
+def test_the_typed_list_forms_take_the_spec_filters(fake: FakeTrunkingService, client: Any) -> None:
+    """``Local``, ``Mobile`` and ``TollFree`` lists take ``PhoneNumber``, ``FriendlyName``,
+    ``Beta`` and ``Origin`` too (the spec), within their own type, and keep them in page URIs."""
+    offers = client.available_phone_numbers("US").local.list(area_code=303, limit=4)
+    local = [
+        client.incoming_phone_numbers.local.create(
+            phone_number=o.phone_number, friendly_name=f"n{i % 2}"
+        ).sid
+        for i, o in enumerate(offers)
+    ]
+    toll_free = client.incoming_phone_numbers.toll_free.create(
+        phone_number=client.available_phone_numbers("US").toll_free.list(limit=1)[0].phone_number,
+        friendly_name="n1",
+    ).sid
+    mobile = client.incoming_phone_numbers.mobile.create(
+        phone_number=client.available_phone_numbers("GB").mobile.list(limit=1)[0].phone_number,
+        friendly_name="n1",
+    ).sid
+    forms = client.incoming_phone_numbers
+    assert [n.sid for n in forms.local.list(friendly_name="n1")] == local[1::2]
+    assert [n.sid for n in forms.toll_free.list(friendly_name="n1")] == [toll_free]
+    assert [n.sid for n in forms.mobile.list(friendly_name="n1")] == [mobile]
+    assert [n.sid for n in forms.local.list(phone_number="+1303")] == local
+    assert forms.toll_free.list(phone_number="+1303") == []
+    assert [n.sid for n in forms.local.list(phone_number=offers[2].phone_number)] == [local[2]]
+    assert [n.sid for n in forms.local.list(origin="twilio")] == local
+    assert forms.mobile.list(origin="hosted") == []
+    betas = {n.sid for n in forms.local.list(beta=True)}
+    assert betas | {n.sid for n in forms.local.list(beta=False)} == set(local)
+    page = forms.local.page(friendly_name="n0", page_size=1)
+    assert (
+        fake.calls[-1]
+        .body["next_page_uri"]
+        .startswith(
+            f"/2010-04-01/Accounts/{fake.default_account_sid}/IncomingPhoneNumbers/Local.json"
+            "?FriendlyName=n0&PageSize=1&Page=1&PageToken=PA"
+        )
+    )
+    assert [n.sid for n in page] + [n.sid for n in page.next_page()] == local[0::2]
