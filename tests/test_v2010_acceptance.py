@@ -432,6 +432,9 @@ def test_a_number_reads_the_same_through_both_apis() -> None:
         number = client.incoming_phone_numbers.create(area_code="303", friendly_name="main")
         clock.advance(seconds=30)
         client.trunking.v1.trunks(trunk.sid).phone_numbers.create(phone_number_sid=number.sid)
+        associated = client.incoming_phone_numbers(number.sid).fetch()
+        assert associated.trunk_sid == trunk.sid
+        assert associated.date_updated == clock.now  # the association is a change of the number
         clock.advance(seconds=30)
         client.incoming_phone_numbers(number.sid).update(
             friendly_name="renamed", voice_url="https://example.com/voice", voice_method="GET",
@@ -836,3 +839,107 @@ def test_the_typed_list_forms_take_the_spec_filters(fake: FakeTrunkingService, c
         )
     )
     assert [n.sid for n in page] + [n.sid for n in page.next_page()] == local[0::2]
+
+
+# -- the other ways in: the pytest plugin (network blocked), mock_trunking, nested fakes
+
+PLUGIN_RUN = """
+import asyncio
+
+import pytest
+import requests
+from twilio.rest import Client
+
+from fake_trunking import mock_trunking
+from fake_trunking.intercept.network import NetworkBlockedError
+
+
+def test_the_fixtures_serve_v2010(trunking_client, fake_trunking):
+    client = trunking_client
+    cl = client.sip.credential_lists.create(friendly_name="plugin")
+    client.sip.credential_lists(cl.sid).credentials.create(username="a", password="Plugin-Passw0rd")
+    number = client.incoming_phone_numbers.create(area_code="415")
+    trunk = client.trunking.v1.trunks.create(friendly_name="t")
+    client.trunking.v1.trunks(trunk.sid).phone_numbers.create(phone_number_sid=number.sid)
+    assert client.incoming_phone_numbers(number.sid).fetch().trunk_sid == trunk.sid
+    edge = Client(fake_trunking.default_account_sid, fake_trunking.auth_token(),
+                  edge="sydney", region="au1")
+    assert edge.sip.credential_lists(cl.sid).fetch().friendly_name == "plugin"
+    with pytest.raises(NetworkBlockedError, match="elsewhere.example.invalid"):
+        __import__("socket").getaddrinfo("elsewhere.example.invalid", 443)
+
+
+def test_the_async_fixture_serves_v2010(trunking_async_client):
+    client = trunking_async_client
+
+    async def go():
+        made = await client.sip.credential_lists.create_async(friendly_name="async")
+        listed = await client.sip.credential_lists.list_async()
+        offers = await client.available_phone_numbers("US").local.list_async(limit=2)
+        return made.sid, [c.sid for c in listed], len(offers)
+
+    made, listed, offers = asyncio.run(go())
+    assert listed == [made] and offers == 2
+
+
+@mock_trunking(seed=3)
+def test_mock_trunking_serves_v2010():
+    client = Client("AC" + "3" * 32, "any-token")
+    made = client.sip.ip_access_control_lists.create(friendly_name="decorated")
+    assert [a.sid for a in client.sip.ip_access_control_lists.list()] == [made.sid]
+    assert client.api.accounts("AC" + "3" * 32).fetch().status == "active"
+"""
+
+
+def test_the_plugin_and_mock_trunking_serve_v2010_with_the_network_blocked(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    pytester.makepyfile(test_inner=PLUGIN_RUN)
+    result = pytester.runpytest("--trunking-block-network", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=3)
+
+
+def test_a_nested_fake_answers_v2010_while_it_runs() -> None:
+    account = "AC" + "2" * 32
+    with FakeTrunkingService(seed=1) as outer:
+        client = outer.client(account)
+        client.sip.credential_lists.create(friendly_name="outer")
+        with FakeTrunkingService(seed=2) as inner:
+            assert client.sip.credential_lists.list() == []  # the inner fake answers
+            client.incoming_phone_numbers.create(area_code="415")
+            assert len(inner.client(account).incoming_phone_numbers.list()) == 1
+        assert [c.friendly_name for c in client.sip.credential_lists.list()] == ["outer"]
+        assert client.incoming_phone_numbers.list() == []
+
+
+# -- thread safety: one winner where the real service has one -------------------------------------
+
+
+def test_concurrent_buys_and_usernames_have_one_winner(fake: FakeTrunkingService) -> None:
+    from .helpers import outcome, run_together
+
+    accounts = ["AC" + f"{i:x}" * 32 for i in range(1, 9)]
+    number = fake.client().available_phone_numbers("US").local.list(limit=1)[0].phone_number
+    bought = run_together(
+        8,
+        lambda i: outcome(
+            lambda: fake.client(accounts[i]).incoming_phone_numbers.create(phone_number=number)
+        ),
+    )
+    assert sorted(code or 0 for _sid, code in bought) == [0] + [21422] * 7
+    (winner,) = [accounts[i] for i, (sid, _c) in enumerate(bought) if sid]
+    assert [n.phone_number for n in fake.client(winner).incoming_phone_numbers.list()] == [number]
+    cl = fake.client().sip.credential_lists.create(friendly_name="PBX").sid
+    made = run_together(
+        8,
+        lambda i: outcome(
+            lambda: (
+                fake.client()
+                .sip.credential_lists(cl)
+                .credentials.create(username="same", password=PASSWORD)
+            )
+        ),
+    )
+    assert sorted(code or 0 for _sid, code in made) == [0] + [20001] * 7
+    assert len(fake.client().sip.credential_lists(cl).credentials.list()) == 1
