@@ -943,3 +943,23 @@ def test_concurrent_buys_and_usernames_have_one_winner(fake: FakeTrunkingService
     )
     assert sorted(code or 0 for _sid, code in made) == [0] + [20001] * 7
     assert len(fake.client().sip.credential_lists(cl).credentials.list()) == 1
+
+
+@pytest.mark.parametrize("name", ["credentials", "incoming_phone_numbers.local", "accounts"])
+def test_every_pagination_entry_point_in_server_mode(name: str) -> None:
+    with FakeTrunkingServer(seed=11, timeout=5.0) as server:
+        client = client_for(server.base_url, "AC" + "b" * 32, "t")
+        lister, made = LISTS[name](client)
+        items = lister(client)
+        assert [x.sid for x in items.list(page_size=2)] == made
+        assert [x.sid for x in items.stream(page_size=2, limit=4)] == made[:4]
+        page = items.page(page_size=2)
+        walked = [x.sid for x in page]
+        while page.next_page_url:
+            # host-relative in the body: twilio makes it api.twilio.com, the client rewrites it
+            assert page.next_page_url.startswith("https://api.twilio.com/2010-04-01/")
+            page = page.next_page()
+            walked += [x.sid for x in page]
+        assert walked == made
+        assert [x.sid for x in page.previous_page()] == made[2:4]
+        assert [x.sid for x in items.get_page(items.page(page_size=2).next_page_url)] == made[2:4]
