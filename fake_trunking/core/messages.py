@@ -54,7 +54,7 @@ def _redacted(headers: Mapping[str, str]) -> Dict[str, Any]:
     return {k: Redacted(v) if k.lower() in SECRET_HEADERS else v for k, v in headers.items()}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Request:
     """One HTTP request, as any transport sees it. ``headers`` keys are lower-case.
 
@@ -74,8 +74,27 @@ class Request:
     base_url: str = DEFAULT_BASE_URL
     redacted_headers: Mapping[str, Any] = field(init=False, repr=False)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "redacted_headers", _redacted(self.headers))
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        query: str = "",
+        body: bytes = b"",
+        headers: Optional[Mapping[str, str]] = None,
+        base_url: str = DEFAULT_BASE_URL,
+    ) -> None:
+        # every request makes one: the fields in one step, not one frozen ``__setattr__`` each
+        if headers is None:
+            headers = {}
+        self.__dict__.update(
+            method=method,
+            path=path,
+            query=query,
+            body=body,
+            headers=headers,
+            base_url=base_url,
+            redacted_headers=_redacted(headers),
+        )
 
     def __repr__(self) -> str:
         return (
@@ -141,7 +160,7 @@ class Response:
         return json.loads(self.body) if self.body else None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Call:
     """One request the fake served, as the handler saw it."""
 
@@ -157,6 +176,29 @@ class Call:
     # or an API key), None when they did not. The one owner of "which account made this call"
     # for the request log (``/__fake__/requests``) and saved cassettes
     account_sid: Optional[str] = None
+
+    def __init__(
+        self,
+        request: Request,
+        response: Response,
+        duration: float,
+        fault: Optional[Fault] = None,
+        exception: Optional[BaseException] = None,
+        request_body_length: Optional[int] = None,
+        response_body_length: Optional[int] = None,
+        account_sid: Optional[str] = None,
+    ) -> None:
+        # every request logs one: the fields in one step, not one frozen ``__setattr__`` each
+        self.__dict__.update(
+            request=request,
+            response=response,
+            duration=duration,
+            fault=fault,
+            exception=exception,
+            request_body_length=request_body_length,
+            response_body_length=response_body_length,
+            account_sid=account_sid,
+        )
 
     @property
     def truncated(self) -> bool:
