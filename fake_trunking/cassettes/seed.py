@@ -25,13 +25,16 @@ from __future__ import annotations
 
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, Dict, Optional, Set, Tuple
+from urllib.parse import parse_qs
 
 from ..apis import api_v2010 as v2010
+from ..apis.api_v2010.account import AccountResource
 from ..apis.api_v2010.incoming_phone_number import IncomingPhoneNumber
 from ..apis.trunking_v1 import Resource
 from ..apis.trunking_v1.origination_url import OriginationUrl
 from ..apis.trunking_v1.recording import Recording
 from ..apis.trunking_v1.trunk import DEFAULT_RECORDING, DEFAULTS, Trunk
+from ..core import accounts as core_accounts
 from ..core.collection import Record
 from ..core.errors import TwilioError
 from ..core.ids import ISO_DATE, is_sid
@@ -99,6 +102,10 @@ class _Builder:
         # registry objects made up (defaults) only because something under them or an
         # association named them: the first answer that shows one still gives its state
         self.placeholders: Set[Tuple[str, str]] = set()
+        # the accounts' records (``state``'s ``account_records``): as an Account answer shows
+        # them, or made up for a subaccount known only because its main account used its paths
+        self.account_records: Dict[str, Record] = {}
+        self.account_placeholders: Set[str] = set()
 
     # -- accounts --------------------------------------------------------------------------
     def account(self, it: Interaction, body: Any) -> str:
@@ -110,7 +117,11 @@ class _Builder:
             raw = self.primary or PLACEHOLDER_ACCOUNT
         if self.primary is None:
             self.primary = raw
-        return self.rename if (self.rename and raw == self.primary) else raw
+        return self.name(raw)
+
+    def name(self, sid: str) -> str:
+        """An account SID of the cassette as the snapshot names it (the primary renamed)."""
+        return self.rename if (self.rename and sid == self.primary) else sid
 
     def acct(self, sid: str) -> _Account:
         found = self.accounts.get(sid)
@@ -158,8 +169,17 @@ class _Builder:
         until an update gives it one, the key never authenticates (docs/decisions.md "API
         v2010"). AvailablePhoneNumbers are a read of what is for sale, not state: not carried."""
         try:
-            resource, _account, parent, sid, is_collection = v2010.route(it.path)
+            resource, path_account, parent, sid, is_collection = v2010.route(it.path)
         except TwilioError:
+            return
+        body = it.json()
+        caller = self.account(it, body)
+        # a v2010 object is its path's account's (a main account reaches its subaccounts')
+        ac = caller if path_account is None else self.name(path_account)
+        if ac != caller:
+            self.subaccount_used(ac, caller)
+        if isinstance(resource, AccountResource):
+            self.observe_accounts(it, body, is_collection)
             return
         prefix = "PN" if isinstance(resource, IncomingPhoneNumber) else resource.prefix or ""
         if resource.parent is not None:
@@ -173,6 +193,14 @@ class _Builder:
             def delete(ac: str, sid: str) -> None:
                 self.delete_nested(ac, prefix, under, sid)
 
+        elif prefix == "PN":
+
+            def show(ac: str, item: Any, created: bool) -> None:
+                self.show_number(ac, item, created)
+
+            def delete(ac: str, sid: str) -> None:
+                self.delete_object(ac, prefix, sid)
+
         elif prefix in REGISTRY:
 
             def show(ac: str, item: Any, created: bool) -> None:
@@ -183,8 +211,6 @@ class _Builder:
 
         else:
             return
-        body = it.json()
-        ac = self.account(it, body)
         method = it.method.upper()
         if method == "GET" and is_collection:
             items = body.get(resource.key) if isinstance(body, dict) and resource.key else None
@@ -196,6 +222,98 @@ class _Builder:
             show(ac, body, False)
         elif method == "DELETE" and sid is not None:
             delete(ac, sid)
+
+    # -- accounts and subaccounts (API v2010 Accounts) -------------------------------------
+    def observe_accounts(self, it: Interaction, body: Any, is_collection: bool) -> None:
+        """``CreateAccount`` (201), ``ListAccount``, fetch and ``UpdateAccount`` answers: each
+        shows an account's record (``core.accounts.FIELDS``; never its ``auth_token``, which is
+        derived and scrubbed). In the initial view an update that set ``Status`` shows the
+        status after it, so the status before is taken as ``active`` (the one a main account can
+        have changed from whatever it was: ``suspended`` or ``active``)."""
+        method = it.method.upper()
+        if method == "GET" and is_collection:
+            items = body.get("accounts") if isinstance(body, dict) else None
+            for item in items if isinstance(items, list) else ():
+                self.show_account(item, created=False, changed_status=False)
+        elif method == "POST" and is_collection:
+            self.show_account(body, created=it.status == 201, changed_status=False)
+        elif method == "POST":
+            form = parse_qs(it.request_body or "", keep_blank_values=True)
+            self.show_account(body, created=False, changed_status="Status" in form)
+        elif method == "GET":
+            self.show_account(body, created=False, changed_status=False)
+
+    def show_account(self, item: Any, created: bool, changed_status: bool) -> None:
+        if not isinstance(item, dict) or not is_sid(item.get("sid"), "AC"):
+            return
+        sid = self.name(item["sid"])
+        shown = item.get("owner_account_sid")
+        owner = self.name(str(shown)) if is_sid(shown, "AC") else sid
+        name = item.get("friendly_name")
+        status = item.get("status")
+        kind = item.get("type")
+        record: Record = {
+            "sid": sid,
+            "owner_account_sid": owner,
+            "friendly_name": name[: core_accounts.MAX_FRIENDLY_NAME]
+            if isinstance(name, str)
+            else "unknown",
+            "status": status if status in core_accounts.STATUSES else "active",
+            "type": kind if kind in core_accounts.TYPES else "Full",
+        }
+        record["date_created"] = _date(_iso(item.get("date_created")), UNKNOWN_DATE)
+        record["date_updated"] = _date(_iso(item.get("date_updated")), record["date_created"])
+        if owner == sid:  # a main account is always active (``core.accounts``)
+            record["status"] = "active"
+        if self.initial:
+            if not self.first_time(("AC", sid), created):
+                return
+            if changed_status:
+                record["status"] = "active"
+        self.account_records[sid] = record
+        self.account_placeholders.discard(sid)
+
+    def subaccount_used(self, sub: str, main: str) -> None:
+        """A request by ``main`` on ``sub``'s v2010 paths was answered: ``sub`` is a subaccount
+        of ``main`` (nothing else reaches another account's paths, ``core.accounts.may_reach``).
+        Unless an Account answer shows it, or the session created it, its record is made up:
+        active, ``Full``, named ``unknown``, dated ``UNKNOWN_DATE``."""
+        if sub in self.account_records or (self.initial and ("AC", sub) in self.created):
+            return
+        self.account_records[sub] = {
+            "sid": sub,
+            "owner_account_sid": main,
+            "friendly_name": "unknown",
+            "status": "active",
+            "type": "Full",
+            "date_created": UNKNOWN_DATE,
+            "date_updated": UNKNOWN_DATE,
+        }
+        self.account_placeholders.add(sub)
+
+    # -- phone numbers (either API) ---------------------------------------------------------
+    def show_number(self, ac: str, item: Any, created: bool) -> None:
+        """A v2010 answer showing a number. Its ``account_sid`` is its account from then on: an
+        update with ``AccountSid`` answers in the gaining account, so in the final view the
+        number moves there, out of the losing account's registry and off its trunk. In the
+        initial view the first sighting is where it was before the request (the path's
+        account), as for every object."""
+        if not self.initial and isinstance(item, dict):
+            shown = item.get("account_sid")
+            if is_sid(shown, "AC"):
+                ac = self.name(str(shown))
+            sid = item.get("sid")
+            if is_sid(sid, "PN"):
+                self.move_number(str(sid), ac)
+        self.show_object(ac, "PN", item, created)
+
+    def move_number(self, sid: str, gaining: str) -> None:
+        """Take the number ``sid`` out of any other account (its registry and its trunk)."""
+        for ac, account in self.accounts.items():
+            if ac != gaining and sid in account.registry["PN"]:
+                del account.registry["PN"][sid]
+                for links in account.links[LINK_KEYS["PN"]].values():
+                    links.pop(sid, None)
 
     def unshown(self, ac: str, prefix: str, sid: str) -> bool:
         """Whether no answer has given the registry object ``sid`` a state yet (it is not
@@ -338,6 +456,8 @@ class _Builder:
                 self.put_ou(ac, parent, sid, item)
             return
         prefix = resource.prefix or ""
+        if prefix == "PN" and not self.initial:
+            self.move_number(sid, ac)  # a trunk's number is its account's (moved there)
         # the API-v2010 object pre-existed, unless the session made it through API v2010
         if not self.initial or (
             self.unshown(ac, prefix, sid) and (prefix, sid) not in self.created
@@ -474,6 +594,10 @@ class _Builder:
     def snapshot(self) -> Dict[str, Any]:
         accounts: Dict[str, Any] = {}
         for ac, account in self.accounts.items():
+            if self.account_records.get(ac, {}).get("status") == "closed":
+                # closing released its numbers (``core.accounts.release_numbers``)
+                account.registry["PN"].clear()
+                account.links[LINK_KEYS["PN"]].clear()
             links = {
                 key: {tk: list(sids) for tk, sids in per.items() if sids and tk in account.trunks}
                 for key, per in account.links.items()
@@ -503,7 +627,10 @@ class _Builder:
                 }
                 if nested:
                     accounts[ac][key] = nested
-        return {"format": FORMAT, "version": VERSION, "accounts": accounts}
+        out: Dict[str, Any] = {"format": FORMAT, "version": VERSION, "accounts": accounts}
+        if self.account_records:
+            out["account_records"] = dict(self.account_records)
+        return out
 
 
 def _build(cassette: Cassette, initial: bool, account_sid: Optional[str]) -> Dict[str, Any]:

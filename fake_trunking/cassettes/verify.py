@@ -594,7 +594,9 @@ def verify(
         for sid, res in ids:
             if sid in bad:
                 unmapped.setdefault(sid, (res.name, res.prefix or "", []))[2].append(index)
-        request = _request_for(it, it.account or default_account, rec_labels, fake_labels)
+        # the account that made it: a subaccount the session created has the fake's SID
+        caller = _translate(it.account or default_account, rec_labels, fake_labels)
+        request = _request_for(it, caller, rec_labels, fake_labels)
         response = fake.handle(request)
         rec_json = _body(it.response_body)
         # secrets are compared as cassettes hold them (``core.redact``: ``<redacted>``)
