@@ -12,6 +12,13 @@ registry; a list's credentials and IP addresses go under it. What a cassette nev
 credential's password, a key's secret) is not known: such a record has ``password_hash`` or
 ``secret_hash`` null (``fake_trunking.state``), so it cannot authenticate until it is given one.
 
+Accounts (docs/decisions.md "Subaccounts", "Cassettes"): an Account answer is that account's
+record (``account_records``; its ``auth_token`` is derived and scrubbed, never read); a v2010
+object is its path's account's, and a main account's answered request on another account's path
+makes that one its subaccount (a made-up record until an Account answer shows it). A number's
+``account_sid`` is its account (a moved number is the gaining account's, off its old trunk); a
+closed account's numbers are released.
+
 Two views:
 - ``final_state``: the state at the end of the cassette (``fake.load_cassette``);
 - ``initial_state``: what must have existed before the first request (objects the session used
@@ -108,8 +115,12 @@ class _Builder:
         self.account_placeholders: Set[str] = set()
 
     # -- accounts --------------------------------------------------------------------------
-    def account(self, it: Interaction, body: Any) -> str:
+    def account(self, it: Interaction, body: Any, path_account: Optional[str] = None) -> str:
+        """The account that made the request: the interaction's ``account``; else (a cassette
+        from elsewhere) the account its v2010 path names, or the one its answer shows."""
         raw = it.account
+        if not (isinstance(raw, str) and ACCOUNT_SID.fullmatch(raw)):
+            raw = path_account
         if not (isinstance(raw, str) and ACCOUNT_SID.fullmatch(raw)):
             found = body.get("account_sid") if isinstance(body, dict) else None
             raw = found if isinstance(found, str) and ACCOUNT_SID.fullmatch(found) else None
@@ -173,12 +184,8 @@ class _Builder:
         except TwilioError:
             return
         body = it.json()
-        caller = self.account(it, body)
-        # a v2010 object is its path's account's (a main account reaches its subaccounts')
-        ac = caller if path_account is None else self.name(path_account)
-        if ac != caller:
-            self.subaccount_used(ac, caller)
         if isinstance(resource, AccountResource):
+            self.path_account(it, body, path_account)
             self.observe_accounts(it, body, is_collection)
             return
         prefix = "PN" if isinstance(resource, IncomingPhoneNumber) else resource.prefix or ""
@@ -211,6 +218,7 @@ class _Builder:
 
         else:
             return
+        ac = self.path_account(it, body, path_account)
         method = it.method.upper()
         if method == "GET" and is_collection:
             items = body.get(resource.key) if isinstance(body, dict) and resource.key else None
@@ -224,6 +232,16 @@ class _Builder:
             delete(ac, sid)
 
     # -- accounts and subaccounts (API v2010 Accounts) -------------------------------------
+    def path_account(self, it: Interaction, body: Any, path_account: Optional[str]) -> str:
+        """The account whose objects a v2010 request touched: the one its path names (where
+        the fake keeps them; a main account reaches its subaccounts'), else the caller's. A
+        caller on another account's path is that account's main account."""
+        caller = self.account(it, body, path_account)
+        ac = caller if path_account is None else self.name(path_account)
+        if ac != caller:
+            self.subaccount_used(ac, caller)
+        return ac
+
     def observe_accounts(self, it: Interaction, body: Any, is_collection: bool) -> None:
         """``CreateAccount`` (201), ``ListAccount``, fetch and ``UpdateAccount`` answers: each
         shows an account's record (``core.accounts.FIELDS``; never its ``auth_token``, which is
