@@ -20,7 +20,7 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.rest import Client
 
 from fake_trunking import FakeTrunkingService
-from fake_trunking.cassettes import read_cassette, verify
+from fake_trunking.cassettes import CassetteError, read_cassette, verify
 from fake_trunking.cassettes.seed import final_state, initial_state
 from fake_trunking.server.files import StateFile
 
@@ -319,6 +319,31 @@ def test_a_session_on_a_subaccounts_own_credentials_keeps_its_family(
         assert [t.friendly_name for t in mine.trunking.v1.trunks.list()] == ["t"]
         assert code_of(mine.api.accounts.create) == (401, 20003)
         assert [a.sid for a in mine.api.accounts.list()] == [other.default_account_sid]
+    # with credentials configured, the loading fake's own token still authenticates it
+    mine_sid = "AC" + "7" * 32
+    with FakeTrunkingService(credentials={mine_sid: CANARY}) as other:
+        other.load_cassette(path)
+        assert other.auth_token() == CANARY
+        assert other.client().api.accounts(mine_sid).fetch().owner_account_sid == FIRST_SUB
+        assert [t.friendly_name for t in other.client().trunking.v1.trunks.list()] == ["t"]
+
+
+def test_loading_as_an_account_the_cassette_already_has_is_refused(
+    fake: FakeTrunkingService, tmp_path: Path
+) -> None:
+    """Two accounts would become one: one line naming the file and the SID; nothing changes."""
+    family_session(fake)
+    path = tmp_path / "family.yaml"
+    fake.save_cassette(path)
+    with FakeTrunkingService() as other:
+        kept = other.client().trunking.v1.trunks.create(friendly_name="kept").sid
+        before = other.dump_state()
+        with pytest.raises(CassetteError) as refused:
+            other.load_cassette(path, account_sid=FIRST_SUB)
+        text = str(refused.value)
+        assert str(path) in text and FIRST_SUB in text and "\n" not in text
+        assert other.dump_state() == before
+        assert [t.sid for t in other.client().trunking.v1.trunks.list()] == [kept]
 
 
 # -- scrubbing and secrets ---------------------------------------------------------------------

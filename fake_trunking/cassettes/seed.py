@@ -131,8 +131,16 @@ class _Builder:
         return self.name(raw)
 
     def name(self, sid: str) -> str:
-        """An account SID of the cassette as the snapshot names it (the primary renamed)."""
-        return self.rename if (self.rename and sid == self.primary) else sid
+        """An account SID of the cassette as the snapshot names it (the primary renamed). The
+        new name must not be another account of the cassette (two accounts would become one)."""
+        if self.rename and sid == self.primary:
+            return self.rename
+        if self.rename and sid == self.rename:
+            raise ValueError(
+                f"account_sid {sid} is already another account in the cassette; "
+                "load it as another account_sid"
+            )
+        return sid
 
     def acct(self, sid: str) -> _Account:
         found = self.accounts.get(sid)
@@ -671,7 +679,8 @@ def primary_account(cassette: Cassette) -> str:
 
 
 def final_state(cassette: Cassette, account_sid: Optional[str] = None) -> Dict[str, Any]:
-    """The state the cassette ends in. ``account_sid`` renames the cassette's (first) account."""
+    """The state the cassette ends in. ``account_sid`` renames the cassette's (first) account;
+    ValueError if it is another account the cassette shows."""
     return _build(cassette, False, account_sid)
 
 
@@ -687,8 +696,7 @@ def load_into(fake: FakeTrunkingService, path: PathLike, account_sid: Optional[s
     ``default_account_sid``), so ``fake.client()`` sees what the recorded account saw.
     """
     cassette = read_cassette(path)
-    snapshot = final_state(cassette, account_sid or fake.default_account_sid)
     try:
-        fake.load_state(snapshot)
+        fake.load_state(final_state(cassette, account_sid or fake.default_account_sid))
     except ValueError as exc:
         raise CassetteError(f"{path}: cannot seed the fake from it: {exc}") from None
