@@ -131,6 +131,10 @@ def test_load_cassette_rebuilds_subaccounts_and_a_moved_number(
         assert back.account_sid == main
         # a subaccount makes no subaccount (its record says whose it is)
         assert code_of(own.api.accounts.create) == (401, 20003)
+    # the same session replays clean (the subaccount's own requests as the fake's SID for it)
+    result = verify(path)
+    assert result.ok, result.report()
+    assert result.agreed == len(fake.calls) == 13
 
 
 def test_load_cassette_of_a_closed_subaccount_releases_its_numbers(
