@@ -113,6 +113,7 @@ class _Builder:
         # them, or made up for a subaccount known only because its main account used its paths
         self.account_records: Dict[str, Record] = {}
         self.account_placeholders: Set[str] = set()
+        self.number_holder: Dict[str, str] = {}  # a number's SID -> the account last holding it
 
     # -- accounts --------------------------------------------------------------------------
     def account(self, it: Interaction, body: Any, path_account: Optional[str] = None) -> str:
@@ -334,12 +335,14 @@ class _Builder:
         self.show_object(ac, "PN", item, created)
 
     def move_number(self, sid: str, gaining: str) -> None:
-        """Take the number ``sid`` out of any other account (its registry and its trunk)."""
-        for ac, account in self.accounts.items():
-            if ac != gaining and sid in account.registry["PN"]:
-                del account.registry["PN"][sid]
-                for links in account.links[LINK_KEYS["PN"]].values():
-                    links.pop(sid, None)
+        """Take the number ``sid`` out of the other account holding it (its registry and its
+        trunk)."""
+        holder = self.number_holder.get(sid)
+        account = self.accounts.get(holder) if holder not in (None, gaining) else None
+        if account is not None and sid in account.registry["PN"]:
+            del account.registry["PN"][sid]
+            for links in account.links[LINK_KEYS["PN"]].values():
+                links.pop(sid, None)
 
     def unshown(self, ac: str, prefix: str, sid: str) -> bool:
         """Whether no answer has given the registry object ``sid`` a state yet (it is not
@@ -584,6 +587,8 @@ class _Builder:
             del obj["trunk_sid"]
         self.acct(ac).registry[prefix][sid] = obj
         self.placeholders.discard((prefix, sid))
+        if prefix == "PN":
+            self.number_holder[sid] = ac
 
     def link(self, ac: str, prefix: str, trunk_sid: str, sid: str) -> None:
         links = self.acct(ac).links[LINK_KEYS[prefix]]
