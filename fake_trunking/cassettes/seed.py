@@ -255,8 +255,8 @@ class _Builder:
         """``CreateAccount`` (201), ``ListAccount``, fetch and ``UpdateAccount`` answers: each
         shows an account's record (``core.accounts.FIELDS``; never its ``auth_token``, which is
         derived and scrubbed). In the initial view an update that set ``Status`` shows the
-        status after it, so the status before is taken as ``active`` (the one a main account can
-        have changed from whatever it was: ``suspended`` or ``active``)."""
+        status after it, so the status before is taken as ``active`` (a main account may
+        suspend or close an active subaccount; one that was suspended replays alike)."""
         method = it.method.upper()
         if method == "GET" and is_collection:
             items = body.get("accounts") if isinstance(body, dict) else None
