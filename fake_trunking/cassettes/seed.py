@@ -12,6 +12,13 @@ registry; a list's credentials and IP addresses go under it. What a cassette nev
 credential's password, a key's secret) is not known: such a record has ``password_hash`` or
 ``secret_hash`` null (``fake_trunking.state``), so it cannot authenticate until it is given one.
 
+Accounts (docs/decisions.md "Subaccounts", "Cassettes"): an Account answer is that account's
+record (``account_records``; its ``auth_token`` is derived and scrubbed, never read); a v2010
+object is its path's account's, and a main account's answered request on another account's path
+makes that one its subaccount (a made-up record until an Account answer shows it). A number's
+``account_sid`` is its account (a moved number is the gaining account's, off its old trunk); a
+closed account's numbers are released.
+
 Two views:
 - ``final_state``: the state at the end of the cassette (``fake.load_cassette``);
 - ``initial_state``: what must have existed before the first request (objects the session used
@@ -25,13 +32,16 @@ from __future__ import annotations
 
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, Dict, Optional, Set, Tuple
+from urllib.parse import parse_qs
 
 from ..apis import api_v2010 as v2010
+from ..apis.api_v2010.account import AccountResource
 from ..apis.api_v2010.incoming_phone_number import IncomingPhoneNumber
 from ..apis.trunking_v1 import Resource
 from ..apis.trunking_v1.origination_url import OriginationUrl
 from ..apis.trunking_v1.recording import Recording
 from ..apis.trunking_v1.trunk import DEFAULT_RECORDING, DEFAULTS, Trunk
+from ..core import accounts as core_accounts
 from ..core.collection import Record
 from ..core.errors import TwilioError
 from ..core.ids import ISO_DATE, is_sid
@@ -99,10 +109,19 @@ class _Builder:
         # registry objects made up (defaults) only because something under them or an
         # association named them: the first answer that shows one still gives its state
         self.placeholders: Set[Tuple[str, str]] = set()
+        # the accounts' records (``state``'s ``account_records``): as an Account answer shows
+        # them, or made up for a subaccount known only because its main account used its paths
+        self.account_records: Dict[str, Record] = {}
+        self.account_placeholders: Set[str] = set()
+        self.number_holder: Dict[str, str] = {}  # a number's SID -> the account last holding it
 
     # -- accounts --------------------------------------------------------------------------
-    def account(self, it: Interaction, body: Any) -> str:
+    def account(self, it: Interaction, body: Any, path_account: Optional[str] = None) -> str:
+        """The account that made the request: the interaction's ``account``; else (a cassette
+        from elsewhere) the account its v2010 path names, or the one its answer shows."""
         raw = it.account
+        if not (isinstance(raw, str) and ACCOUNT_SID.fullmatch(raw)):
+            raw = path_account
         if not (isinstance(raw, str) and ACCOUNT_SID.fullmatch(raw)):
             found = body.get("account_sid") if isinstance(body, dict) else None
             raw = found if isinstance(found, str) and ACCOUNT_SID.fullmatch(found) else None
@@ -110,7 +129,19 @@ class _Builder:
             raw = self.primary or PLACEHOLDER_ACCOUNT
         if self.primary is None:
             self.primary = raw
-        return self.rename if (self.rename and raw == self.primary) else raw
+        return self.name(raw)
+
+    def name(self, sid: str) -> str:
+        """An account SID of the cassette as the snapshot names it (the primary renamed). The
+        new name must not be another account of the cassette (two accounts would become one)."""
+        if self.rename and sid == self.primary:
+            return self.rename
+        if self.rename and sid == self.rename:
+            raise ValueError(
+                f"account_sid {sid} is already another account in the cassette; "
+                "load it as another account_sid"
+            )
+        return sid
 
     def acct(self, sid: str) -> _Account:
         found = self.accounts.get(sid)
@@ -158,8 +189,13 @@ class _Builder:
         until an update gives it one, the key never authenticates (docs/decisions.md "API
         v2010"). AvailablePhoneNumbers are a read of what is for sale, not state: not carried."""
         try:
-            resource, _account, parent, sid, is_collection = v2010.route(it.path)
+            resource, path_account, parent, sid, is_collection = v2010.route(it.path)
         except TwilioError:
+            return
+        body = it.json()
+        if isinstance(resource, AccountResource):
+            self.path_account(it, body, path_account)
+            self.observe_accounts(it, body, is_collection)
             return
         prefix = "PN" if isinstance(resource, IncomingPhoneNumber) else resource.prefix or ""
         if resource.parent is not None:
@@ -173,6 +209,14 @@ class _Builder:
             def delete(ac: str, sid: str) -> None:
                 self.delete_nested(ac, prefix, under, sid)
 
+        elif prefix == "PN":
+
+            def show(ac: str, item: Any, created: bool) -> None:
+                self.show_number(ac, item, created)
+
+            def delete(ac: str, sid: str) -> None:
+                self.delete_object(ac, prefix, sid)
+
         elif prefix in REGISTRY:
 
             def show(ac: str, item: Any, created: bool) -> None:
@@ -183,8 +227,7 @@ class _Builder:
 
         else:
             return
-        body = it.json()
-        ac = self.account(it, body)
+        ac = self.path_account(it, body, path_account)
         method = it.method.upper()
         if method == "GET" and is_collection:
             items = body.get(resource.key) if isinstance(body, dict) and resource.key else None
@@ -196,6 +239,110 @@ class _Builder:
             show(ac, body, False)
         elif method == "DELETE" and sid is not None:
             delete(ac, sid)
+
+    # -- accounts and subaccounts (API v2010 Accounts) -------------------------------------
+    def path_account(self, it: Interaction, body: Any, path_account: Optional[str]) -> str:
+        """The account whose objects a v2010 request touched: the one its path names (where
+        the fake keeps them; a main account reaches its subaccounts'), else the caller's. A
+        caller on another account's path is that account's main account."""
+        caller = self.account(it, body, path_account)
+        ac = caller if path_account is None else self.name(path_account)
+        if ac != caller:
+            self.subaccount_used(ac, caller)
+        return ac
+
+    def observe_accounts(self, it: Interaction, body: Any, is_collection: bool) -> None:
+        """``CreateAccount`` (201), ``ListAccount``, fetch and ``UpdateAccount`` answers: each
+        shows an account's record (``core.accounts.FIELDS``; never its ``auth_token``, which is
+        derived and scrubbed). In the initial view an update that set ``Status`` shows the
+        status after it, so the status before is taken as ``active`` (a main account may
+        suspend or close an active subaccount; one that was suspended replays alike)."""
+        method = it.method.upper()
+        if method == "GET" and is_collection:
+            items = body.get("accounts") if isinstance(body, dict) else None
+            for item in items if isinstance(items, list) else ():
+                self.show_account(item, created=False, changed_status=False)
+        elif method == "POST" and is_collection:
+            self.show_account(body, created=it.status == 201, changed_status=False)
+        elif method == "POST":
+            form = parse_qs(it.request_body or "", keep_blank_values=True)
+            self.show_account(body, created=False, changed_status="Status" in form)
+        elif method == "GET":
+            self.show_account(body, created=False, changed_status=False)
+
+    def show_account(self, item: Any, created: bool, changed_status: bool) -> None:
+        if not isinstance(item, dict) or not is_sid(item.get("sid"), "AC"):
+            return
+        sid = self.name(item["sid"])
+        shown = item.get("owner_account_sid")
+        owner = self.name(str(shown)) if is_sid(shown, "AC") else sid
+        name = item.get("friendly_name")
+        status = item.get("status")
+        kind = item.get("type")
+        record: Record = {
+            "sid": sid,
+            "owner_account_sid": owner,
+            "friendly_name": name[: core_accounts.MAX_FRIENDLY_NAME]
+            if isinstance(name, str)
+            else "unknown",
+            "status": status if status in core_accounts.STATUSES else "active",
+            "type": kind if kind in core_accounts.TYPES else "Full",
+        }
+        record["date_created"] = _date(_iso(item.get("date_created")), UNKNOWN_DATE)
+        record["date_updated"] = _date(_iso(item.get("date_updated")), record["date_created"])
+        if owner == sid:  # a main account is always active (``core.accounts``)
+            record["status"] = "active"
+        if self.initial:
+            if not self.first_time(("AC", sid), created):
+                return
+            if changed_status:
+                record["status"] = "active"
+        self.account_records[sid] = record
+        self.account_placeholders.discard(sid)
+
+    def subaccount_used(self, sub: str, main: str) -> None:
+        """A request by ``main`` on ``sub``'s v2010 paths was answered: ``sub`` is a subaccount
+        of ``main`` (nothing else reaches another account's paths, ``core.accounts.may_reach``).
+        Unless an Account answer shows it, or the session created it, its record is made up:
+        active, ``Full``, named ``unknown``, dated ``UNKNOWN_DATE``."""
+        if sub in self.account_records or (self.initial and ("AC", sub) in self.created):
+            return
+        self.account_records[sub] = {
+            "sid": sub,
+            "owner_account_sid": main,
+            "friendly_name": "unknown",
+            "status": "active",
+            "type": "Full",
+            "date_created": UNKNOWN_DATE,
+            "date_updated": UNKNOWN_DATE,
+        }
+        self.account_placeholders.add(sub)
+
+    # -- phone numbers (either API) ---------------------------------------------------------
+    def show_number(self, ac: str, item: Any, created: bool) -> None:
+        """A v2010 answer showing a number. Its ``account_sid`` is its account from then on: an
+        update with ``AccountSid`` answers in the gaining account, so in the final view the
+        number moves there, out of the losing account's registry and off its trunk. In the
+        initial view the first sighting is where it was before the request (the path's
+        account), as for every object."""
+        if not self.initial and isinstance(item, dict):
+            shown = item.get("account_sid")
+            if is_sid(shown, "AC"):
+                ac = self.name(str(shown))
+            sid = item.get("sid")
+            if is_sid(sid, "PN"):
+                self.move_number(str(sid), ac)
+        self.show_object(ac, "PN", item, created)
+
+    def move_number(self, sid: str, gaining: str) -> None:
+        """Take the number ``sid`` out of the other account holding it (its registry and its
+        trunk)."""
+        holder = self.number_holder.get(sid)
+        account = self.accounts.get(holder) if holder not in (None, gaining) else None
+        if account is not None and sid in account.registry["PN"]:
+            del account.registry["PN"][sid]
+            for links in account.links[LINK_KEYS["PN"]].values():
+                links.pop(sid, None)
 
     def unshown(self, ac: str, prefix: str, sid: str) -> bool:
         """Whether no answer has given the registry object ``sid`` a state yet (it is not
@@ -338,6 +485,8 @@ class _Builder:
                 self.put_ou(ac, parent, sid, item)
             return
         prefix = resource.prefix or ""
+        if prefix == "PN" and not self.initial:
+            self.move_number(sid, ac)  # a trunk's number is its account's (moved there)
         # the API-v2010 object pre-existed, unless the session made it through API v2010
         if not self.initial or (
             self.unshown(ac, prefix, sid) and (prefix, sid) not in self.created
@@ -438,6 +587,8 @@ class _Builder:
             del obj["trunk_sid"]
         self.acct(ac).registry[prefix][sid] = obj
         self.placeholders.discard((prefix, sid))
+        if prefix == "PN":
+            self.number_holder[sid] = ac
 
     def link(self, ac: str, prefix: str, trunk_sid: str, sid: str) -> None:
         links = self.acct(ac).links[LINK_KEYS[prefix]]
@@ -474,6 +625,10 @@ class _Builder:
     def snapshot(self) -> Dict[str, Any]:
         accounts: Dict[str, Any] = {}
         for ac, account in self.accounts.items():
+            if self.account_records.get(ac, {}).get("status") == "closed":
+                # closing released its numbers (``core.accounts.release_numbers``)
+                account.registry["PN"].clear()
+                account.links[LINK_KEYS["PN"]].clear()
             links = {
                 key: {tk: list(sids) for tk, sids in per.items() if sids and tk in account.trunks}
                 for key, per in account.links.items()
@@ -503,7 +658,10 @@ class _Builder:
                 }
                 if nested:
                     accounts[ac][key] = nested
-        return {"format": FORMAT, "version": VERSION, "accounts": accounts}
+        out: Dict[str, Any] = {"format": FORMAT, "version": VERSION, "accounts": accounts}
+        if self.account_records:
+            out["account_records"] = dict(self.account_records)
+        return out
 
 
 def _build(cassette: Cassette, initial: bool, account_sid: Optional[str]) -> Dict[str, Any]:
@@ -526,7 +684,8 @@ def primary_account(cassette: Cassette) -> str:
 
 
 def final_state(cassette: Cassette, account_sid: Optional[str] = None) -> Dict[str, Any]:
-    """The state the cassette ends in. ``account_sid`` renames the cassette's (first) account."""
+    """The state the cassette ends in. ``account_sid`` renames the cassette's (first) account;
+    ValueError if it is another account the cassette shows."""
     return _build(cassette, False, account_sid)
 
 
@@ -542,8 +701,7 @@ def load_into(fake: FakeTrunkingService, path: PathLike, account_sid: Optional[s
     ``default_account_sid``), so ``fake.client()`` sees what the recorded account saw.
     """
     cassette = read_cassette(path)
-    snapshot = final_state(cassette, account_sid or fake.default_account_sid)
     try:
-        fake.load_state(snapshot)
+        fake.load_state(final_state(cassette, account_sid or fake.default_account_sid))
     except ValueError as exc:
         raise CassetteError(f"{path}: cannot seed the fake from it: {exc}") from None

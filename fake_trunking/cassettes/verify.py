@@ -4,7 +4,10 @@ The fake starts from the state the cassette shows existed before its first reque
 (``seed.initial_state``: the registry objects it associated, trunks it used but did not create,
 and the API v2010 objects it used but did not create: lists, numbers, keys, a list's credentials
 and IP addresses, each as first seen; a rebuilt credential or key has no secret, which no replayed
-request needs: each is sent with the recorded account's Basic auth).
+request needs: each is sent with the recorded account's Basic auth), and the accounts it used but
+did not create (subaccounts with their owner and their status when first seen). A request made
+with a subaccount's own credentials is sent as that subaccount's SID in the fake (for one the
+session created, the SID the fake's create answered).
 Then each recorded request is sent, in order, through ``FakeTrunkingService.handle`` and its answer
 is compared with the recorded one: the HTTP status, and the JSON body field by field (the set of
 fields, then each value), so an error's ``code`` and ``message`` are compared too.
@@ -594,7 +597,9 @@ def verify(
         for sid, res in ids:
             if sid in bad:
                 unmapped.setdefault(sid, (res.name, res.prefix or "", []))[2].append(index)
-        request = _request_for(it, it.account or default_account, rec_labels, fake_labels)
+        # the account that made it: a subaccount the session created has the fake's SID
+        caller = _translate(it.account or default_account, rec_labels, fake_labels)
+        request = _request_for(it, caller, rec_labels, fake_labels)
         response = fake.handle(request)
         rec_json = _body(it.response_body)
         # secrets are compared as cassettes hold them (``core.redact``: ``<redacted>``)
