@@ -219,6 +219,24 @@ def ops(quick: bool) -> List[Row]:
                 t["intercepted"] / t["stub"],
             )
         )
+    # the delete stub matches by pattern (every delete names another trunk): responses matches a
+    # pattern cheaper than a URL string, so that row's stub is cheaper than the others'
+    status, body, headers = canned["fetch"][2]
+    by_pattern = re.compile(f"{BASE}/Trunks/TK[0-9a-f]+")
+    stubs = {
+        "string": _stub("GET", f"{BASE}/Trunks/{keep}", status, body, headers),
+        "pattern": _stub("GET", by_pattern, status, body, headers),
+    }
+    fetch = operation("fetch", trunks, [])
+    t = alternate({k: fetch for k in stubs}, n, rounds, around=stubs)
+    rows.append(
+        _row(
+            "fetch: static stub matching the URL string / one matching a pattern",
+            t["string"] / t["pattern"],
+            None,
+            f"string {t['string'] * 1e6:.0f} us, pattern {t['pattern'] * 1e6:.0f} us",
+        )
+    )
     fake.transport = "direct"
     return rows
 
