@@ -397,59 +397,77 @@ def render_markdown(rows: List[Row]) -> str:
 
 NOTES = """## Where the time goes, and what was done about it
 
-- **Three ways to the same answer** (issue 17; rows `direct`, `full path`, `canned HttpClient`).
-  All go through a user-built `Client(sid, token)`. `direct` is the default transport: twilio's
-  `TwilioHttpClient.request` is answered by the fake before any HTTP (docs/transport.md).
-  `full path` is `transport="http"`: `requests`, urllib3's `Retry` set-up and the `responses`
-  layer, as every plain `requests` call. `static stub` is a `responses` mock of one entry
-  serving the fake's own bytes; `canned HttpClient` is twilio on an `HttpClient` that returns
-  those bytes with no fake at all: the limit, twilio's own cost of a call.
-- **API v2010 beside Trunking** (issue 15; rows `v2010 ...`, their own run, load average in the
-  first row's note). The same four sides through the same `Client(sid, token)` on
-  `api.twilio.com`: create, fetch, a page of 50 and a buy cost what Trunking's create, fetch,
-  page and create cost, at the same ratios (Trunking's ops re-run in the same minutes: direct /
-  stub 0.25-0.55, full path / stub 1.14-1.30). Before this run the direct transport took the full
-  path for every v2010 call (it matched Trunking hosts only; fixed: `core.hosts.is_served_url`).
-  The one outlier is the AvailablePhoneNumbers search: each number is drawn and described as it
-  is found. Profiled (cProfile, issue 15 part 2), a number cost about 7 us of the fake's work
-  beside its JSON, 4.5 of them seeding a Mersenne Twister per number; now a number's fields come
-  from one BLAKE2b hash, each block's fixed fields (place, odds, address weights) are worked out
-  once at import, and the digits are drawn without `randrange`'s call chain (the same stream:
-  a seed offers the same numbers). The handler alone for a page of 20: 350 -> 160 us; this row:
-  direct 452 -> 252 us (0.68 of the stub, which serves the same 20 numbers' bytes); no target is
-  set for it.
-- **What is left above the limit on the direct transport** (a fetch, profiled with cProfile
-  and timed piece by piece, in us on this machine): twilio's own work, the whole `canned` call
-  (building the call, `json.loads`, two `strptime` for the dates, the instance), about 20-35;
-  the fake's `handle` about 25, of which the handler (auth, routing, one lookup, render, JSON)
-  is about 14 and the rest the call log (`Call`, and `call_size`, which sums `sys.getsizeof`
-  over every header of both sides for `calls_max_bytes`, even when unbounded) and the fault
-  check; building the request exactly as `requests` would (session headers merged with twilio's,
-  form body, `Content-Length`, Basic auth, the URL requoted) about 8; the checks that this call
-  may go direct (client class, session adapters and retries, proxies, hooks, other mocks, fault
-  kinds) about 6; the `CaseInsensitiveDict` of response headers and the text decode twilio's
-  `last_response` holds, about 6. Hence about 4x to 5x the canned client for a fetch, and about
-  0.22x to 0.28x the static stub, which spends ~250 us more in `requests` and `responses`.
-  A page is bound by twilio itself (50 instances parsed: the canned client is already 0.25x
-  the stub there), so `list-page: direct / static stub` stays near 0.4 however fast the fake is.
-  A delete has no body to parse, so the fake's fixed cost shows most against the canned client.
-- **The full path vs the stub** is what it was: the old code (5501d19) rerun side by side on
-  the same loaded machine gave fetch 1.11, create 1.21, update 1.18, list-page 1.22, delete
-  1.20 (and the cold page 1.98). Under a load average near 6 on 2 cores the fake's own ~30-60 us
-  weigh more than on a quiet machine, where the same rows measured 1.01 to 1.10.
-- **Cold pages.** A page rendered right after a write spent about 60% of its time in the JSON
-  encoder (cProfile), the rest in rendering. With orjson installed (the `fast` extra) a cold
-  50-trunk page is handled in about 125 us instead of about 360 us (handler alone); without it
-  the standard library's public `json.JSONEncoder` encodes (the private
-  `json.encoder.c_make_encoder` hook is gone). What remains per item is the render (a dict of
-  18 fields, the links, the auth types: about 1.5 us) and orjson (about 0.6 us): about 100 us
-  for 50 items, on top of a ~450 us page through the full path, so the cold page stays above
-  1.2x the stub there; on the direct transport it costs about 0.7x the stub. Each rendered item
-  is still cached as JSON text until the next write (`Store.generation`; the generation is now
-  checked once per page), so repeated reads between writes serve pre-encoded items.
-  `tests/test_render_cache.py` proves every kind of write shows in the next page.
+- **Five ways to the same answer** (issue 17). All go through a user-built `Client(sid, token)`.
+  `direct` is the default transport: twilio's `TwilioHttpClient.request` is answered by the fake
+  before any HTTP (docs/transport.md). `full path` is `transport="http"`: `requests`, urllib3's
+  `Retry` set-up and the `responses` layer, as every plain `requests` call. `static stub` is a
+  `responses` mock of one entry serving the fake's very answer (status, body and headers: the
+  request id and the CORS headers Twilio sends), so the client parses the same thing on every
+  side; `canned HttpClient` is twilio on an `HttpClient` returning that answer with no fake and
+  no HTTP: the limit, twilio's own cost of a call. `the fake's work replaced by its answer` is
+  the full path with `fake.handle` swapped for a function returning its recorded answer: what
+  the interception alone costs, so `full path` minus it is the fake's own work in place (in the
+  note of each row's first line).
+- **The interception costs less than the stub it is measured against** (0.94-0.96 on every
+  row but delete): one `responses` entry with a cheap matcher, the request built for the fake
+  from `requests`' own `lower_items`. So the full path's ratio is the fake's own work in place:
+  29 us for a fetch, 42-43 us for a create or update, 19 us for a delete, 12 us for a warm page
+  and 113 us for a page right after a write. That is about 3x what the same work costs in a
+  tight loop (`handle` alone: about 11 us for a fetch, 18 us for a create), because between two
+  calls `requests`, urllib3 and twilio run through far more code and data than the caches hold.
+- **What was cut this time, per request** (profiled with cProfile and timed piece by piece):
+  the call log ran a secret-scanning regex, then a substring test, over every answer body (47
+  us for a 50-trunk page): now only answers of resources that render a secret field are scanned
+  (`Response.holds_secrets`, derived from the resources' fields); a warm page is one kept bytes
+  object until the next write (the old per-item cache still assembled, encoded and copied 55 KB
+  each time: 105 -> 8 us for `handle`); a page after a write reuses the encoded items of every
+  trunk whose render inputs did not change (`Trunk.render_key`: the record's fields, the kinds
+  of list associated and the host; 138 -> 44 us for the handler of a 50-trunk page) and is
+  assembled as bytes in one pass; a write without a persister is the lock and a generation, not
+  a generator per write; the journal's thread-local read no longer raises and swallows an
+  `AttributeError` on every collection read; Basic credentials, a base URL's API, the merged
+  request headers, the Basic value and the encoding of a Content-Type are worked out once per
+  distinct value; a URL `requote_uri` would not change skips it; `Request` and `Call` set their
+  fields in one step (2.1 -> 0.5 us for a `Call`); the date text of the current second is kept.
+- **What is left above the limit on the direct transport** (a fetch: direct 63 us, canned 19
+  us): the fake's `handle` (auth, routing, one lookup, render, JSON, the call log) and building
+  the request exactly as `requests` would, then the checks that this call may go direct (client
+  class, session adapters and retries, proxies, hooks, other mocks, fault kinds) and the
+  `CaseInsensitiveDict` and text twilio's `last_response` holds. Every write and fetch meets
+  0.25x the stub now (0.16-0.23).
+- **Targets this run does not meet, and why.**
+  - `list-page: direct / static stub` (0.33, target 0.25): the limit itself, twilio parsing the
+    50 instances of the page on a canned `HttpClient`, costs 0.245x the stub (121 of 493 us).
+    The fake would have to cost nothing; its own work on a warm page is 12 us in place.
+  - `delete: full path / static stub` (1.13): every delete names another trunk, so that row's
+    stub matches by pattern, which `responses` does cheaper than a URL string (the row `fetch:
+    static stub matching the URL string / one matching a pattern`: 1.09). Against that stub the
+    interception alone is 1.06 (the other rows' 0.94-0.96); the fake's own work is 19 us, the
+    smallest of any row.
+  - `v2010 incoming number buy` (direct 0.29, full path 1.18): a buy is the heaviest write of
+    either API: 24 form parameters parsed, the number classified against the inventory's blocks
+    (now an index by calling code and prefix, not a scan), described from one keyed hash, 35
+    fields rendered with two RFC 2822 dates. Its handler costs about 34 us in a tight loop
+    against 18 for a trunk create; nothing in it stands out in the profile.
+  - `fetch: 100,000 vs 10 trunks` (1.13, target 1.1): 71 vs 63 us; the same lookup in a
+    100,000-entry dict misses the CPU caches more, and the fixed cost of a call is now small
+    enough that those few us show (through `requests` the row measured 1.05).
+- **API v2010 beside Trunking** (issue 15; rows `v2010 ...`). The same sides through the same
+  `Client(sid, token)` on `api.twilio.com`: a credential list's create, fetch and page cost what
+  Trunking's create, fetch and page cost, at the same ratios. The AvailablePhoneNumbers search
+  has no target: each number is drawn and described as it is found (a number's fields from one
+  BLAKE2b hash, each block's fixed fields worked out once at import; the handler for a page of
+  20 went 350 -> 160 us when that replaced a Mersenne Twister seeded per number).
+- **Cold pages.** A page right after a write renders only the trunks whose render inputs
+  changed; the rest are the encoded items kept from before (bounded: 5,000 items; a key holds
+  every input of the render, so equal keys are equal items; `tests/test_page_cache.py` compares
+  pages of a fake that kept items with pages rendered from scratch after random writes). The
+  bench's cold page follows a write that changed nothing visible, so all 50 items are reused;
+  what remains is a key per item (0.55 us with its lookup, against 1.65 us to render and encode
+  one), assembling the page and the new 55 KB body. With orjson installed (the `fast` extra)
+  items are encoded by orjson, otherwise by the standard library's public `json.JSONEncoder`.
 - **The downstream suite** (1,000 generated tests, each a `Client`, a create and a list, run
-  whole by pytest in a subprocess): the fake on the direct transport is cheaper than a static
+  whole by pytest in a subprocess): the fake on the direct transport costs what a static
   `responses` stub, which pays `requests` on every call and `@responses.activate` per test.
 - **Flat as the account grows.** Records hold only plain values, so the garbage collector does
   not track them (a full collection at 100,000 trunks: 8 ms). The fetch row compares a 100,000-
