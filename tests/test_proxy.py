@@ -511,3 +511,30 @@ def test_a_stalled_handshake_does_not_hold_a_connection_slot(tmp_path: Path) -> 
         while rest.startswith(b"\x15"):
             rest = stalled.recv(65536)
         assert rest == b""
+
+
+def test_a_tunnel_evicted_while_its_socket_is_wrapped_still_makes_room(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Wrapping the tunnel's socket in TLS detaches the plain one: an eviction landing between
+    the wrap and the server noting the new socket once shut down nothing, and the stalled
+    tunnel kept its slot until its deadline (seen in CI). The wrap is slowed here, so a new
+    connection's eviction lands in that window every time."""
+    original = ssl.SSLContext.wrap_socket
+
+    def slow_wrap(self: ssl.SSLContext, *args: Any, **kwargs: Any) -> ssl.SSLSocket:
+        wrapped = original(self, *args, **kwargs)
+        time.sleep(0.3)
+        return wrapped
+
+    monkeypatch.setattr(ssl.SSLContext, "wrap_socket", slow_wrap)
+    server = FakeTrunkingServer(seed=1, proxy=True, ca_dir=tmp_path, max_connections=1)
+    with server, socket.create_connection(("127.0.0.1", server.port), timeout=5) as stalled:
+        stalled.sendall(b"CONNECT trunking.twilio.com:443 HTTP/1.1\r\n\r\n")
+        assert stalled.recv(65536).startswith(b"HTTP/1.1 200 ")
+        status, _ = raw(server, b"GET /v1/Trunks HTTP/1.1\r\nConnection: close\r\n\r\n")
+        assert status == 401
+        rest = stalled.recv(65536)  # closed by the server at once, not at its deadline
+        while rest.startswith(b"\x15"):
+            rest = stalled.recv(65536)
+        assert rest == b""

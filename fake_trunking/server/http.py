@@ -43,7 +43,18 @@ import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, TextIO, Tuple
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Callable,
+    Dict,
+    Iterable,
+    List,
+    Mapping,
+    Optional,
+    TextIO,
+    Tuple,
+)
 from urllib.parse import urlsplit
 
 from .._version import __version__
@@ -258,12 +269,17 @@ class TrunkingHTTPServer(ThreadingHTTPServer):
             conn.since = time.monotonic()
             return True
 
-    def replace_socket(self, request: Any, sock: socket.socket) -> None:
-        """Connection ``request`` now speaks over ``sock`` (TLS inside a proxy tunnel)."""
+    def replace_socket(self, request: Any, wrap: Callable[[], ssl.SSLSocket]) -> ssl.SSLSocket:
+        """Connection ``request`` now speaks over the socket ``wrap`` makes of it (TLS inside a
+        proxy tunnel). Made and recorded under the lock eviction takes: wrapping detaches the
+        plain socket, so an eviction in between would shut down nothing and the connection
+        would keep its slot until its deadline (a race seen in CI)."""
         with self._counts:
+            sock = wrap()
             conn = self._open.get(request)
             if conn is not None:
                 conn.sock = sock
+            return sock
 
     def evicted(self, request: Any) -> bool:
         with self._counts:
@@ -730,8 +746,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self.send_response(200, "Connection established")
         self.end_headers()
         self.wfile.flush()
-        tls = context.wrap_socket(self.connection, server_side=True, do_handshake_on_connect=False)
-        server.replace_socket(self._key, tls)
+        plain = self.connection
+        tls = server.replace_socket(
+            self._key,
+            lambda: context.wrap_socket(plain, server_side=True, do_handshake_on_connect=False),
+        )
         self.connection = tls
         self._tunnel_host = host
         tls.settimeout(server.client_timeout)  # the handshake has the same deadline
