@@ -153,7 +153,7 @@ def test_observables_are_identical_on_both_transports(
 def _async_observe(transport: str) -> Dict[str, Any]:
     async def scenario() -> Dict[str, Any]:
         out: Dict[str, Any] = {}
-        with FakeTrunkingService(seed=7, transport=transport) as fake:
+        with FakeTrunkingService(seed=7, transport=transport, clock=_clock) as fake:
             client = fake.async_client()
             trunks = client.trunking.v1.trunks
             http = client.http_client
